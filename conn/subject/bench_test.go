@@ -1,0 +1,121 @@
+package subject
+
+import (
+	"fmt"
+	"testing"
+)
+
+// benchIndex is a moderately busy index: 1000 literal service subjects, a
+// few wildcards over them, and queue groups.
+func benchIndex(b *testing.B) *Index[int] {
+	b.Helper()
+	ix := NewIndex[int]()
+	item := 0
+	add := func(subject, queue string) {
+		if err := ix.Insert(subject, queue, item); err != nil {
+			b.Fatal(err)
+		}
+		item++
+	}
+	for i := range 1000 {
+		add(fmt.Sprintf("svc.%d.req", i), "")
+		add(fmt.Sprintf("svc.%d.req", i), "workers")
+	}
+	add("svc.*.req", "")
+	add("svc.>", "")
+	add("svc.*.req", "workers")
+	add(">", "audit")
+	add("*.*.req", "")
+	return ix
+}
+
+// BenchmarkMatchLiteralCached is the hot path: a publish to a subject whose
+// answer is cached.
+func BenchmarkMatchLiteralCached(b *testing.B) {
+	ix := benchIndex(b)
+	const subject = "svc.42.req"
+	ix.Match(subject)
+	b.ReportAllocs()
+	for b.Loop() {
+		ix.Match(subject)
+	}
+}
+
+// BenchmarkMatchLiteralCachedParallel is the hot path from many goroutines.
+func BenchmarkMatchLiteralCachedParallel(b *testing.B) {
+	ix := benchIndex(b)
+	subjects := []string{"svc.1.req", "svc.2.req", "svc.3.req", "svc.4.req"}
+	for _, s := range subjects {
+		ix.Match(s)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			ix.Match(subjects[i%len(subjects)])
+			i++
+		}
+	})
+}
+
+// BenchmarkMatchWildcard matches a subject that only wildcard subscriptions
+// catch: "cached" is the steady state, "miss" walks the trie every time (as
+// after an Insert or Remove cleared the entry).
+func BenchmarkMatchWildcard(b *testing.B) {
+	ix := benchIndex(b)
+	const subject = "svc.unknown.req"
+	b.Run("cached", func(b *testing.B) {
+		ix.Match(subject)
+		b.ReportAllocs()
+		for b.Loop() {
+			ix.Match(subject)
+		}
+	})
+	b.Run("miss", func(b *testing.B) {
+		h := ix.cache.hash(subject)
+		b.ReportAllocs()
+		for b.Loop() {
+			ix.matchAndCache(h, subject)
+		}
+	})
+}
+
+// BenchmarkInsertRemove subscribes and unsubscribes once per iteration in a
+// busy index. A literal subject clears at most one cache entry; a wildcard
+// scans the whole cache and clears what it matches. "warm" refills the cache
+// (untimed) before every iteration, so it measures the scan over 1024 live
+// entries; the others measure steady churn.
+func BenchmarkInsertRemove(b *testing.B) {
+	for _, tc := range []struct {
+		name, subject string
+		warm          bool
+	}{
+		{"literal", "svc.42.req", false},
+		{"wildcard", "svc.*.req", false},
+		{"wildcard/warm", "svc.*.req", true},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			ix := benchIndex(b)
+			fill := func() {
+				for i := range 2 * cacheSize {
+					ix.Match(fmt.Sprintf("svc.%d.req", i))
+				}
+			}
+			fill()
+			b.ReportAllocs()
+			for b.Loop() {
+				if tc.warm {
+					b.StopTimer()
+					fill()
+					b.StartTimer()
+				}
+				if err := ix.Insert(tc.subject, "", -1); err != nil {
+					b.Fatal(err)
+				}
+				if err := ix.Remove(tc.subject, "", -1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
