@@ -1,0 +1,236 @@
+package conn
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/natsd/natsd/conn/parser"
+)
+
+// Conn is one client connection. Its life is the declared [Machine]: the
+// reader goroutine parses input and delivers messages, the writer goroutine
+// flushes queued output, and [Conn.Close] from any goroutine starts the
+// transition to Closing.
+type Conn struct {
+	cid   uint64
+	nc    net.Conn
+	cfg   *Config
+	sh    *Shared
+	start time.Time
+	host  string
+	port  int
+
+	state  atomic.Int32  // a State
+	reason atomic.Uint32 // first ClosedState in the low byte, skipFlushBit set by any skip-flush reason
+	live   atomic.Int32  // reader and writer goroutines still running
+
+	// mu guards the outbound buffer, the subscriptions, the client's
+	// CONNECT options and the ping bookkeeping.
+	mu       sync.Mutex
+	out      outbound
+	subs     map[string]*Subscription
+	opts     connectOpts
+	pingTmr  *time.Timer
+	pingsOut int
+	rttStart time.Time
+	rtt      time.Duration
+
+	// wake tells the writer that output is queued or the state changed.
+	wake chan struct{}
+
+	// Reader-owned: the parser and the connections this read batch queued
+	// output to, signalled once at the end of the batch.
+	parser *parser.Parser
+	pcd    map[*Conn]struct{}
+
+	lastIn   atomic.Int64 // unix nanoseconds of the last input
+	inMsgs   atomic.Int64
+	inBytes  atomic.Int64
+	outMsgs  atomic.Int64
+	outBytes atomic.Int64
+	// entered[s] is when the connection entered state s (unix nanoseconds),
+	// set by fire; it is the connection's transition history.
+	entered [numStates]atomic.Int64
+}
+
+const skipFlushBit = 1 << 8
+
+// connectOpts is the client's CONNECT JSON. Defaults are nats-server's for a
+// client that sends no CONNECT or omits a field.
+type connectOpts struct {
+	Verbose      bool   `json:"verbose"`
+	Pedantic     bool   `json:"pedantic"`
+	Echo         bool   `json:"echo"`
+	Headers      bool   `json:"headers"`
+	NoResponders bool   `json:"no_responders"`
+	Protocol     int    `json:"protocol"`
+	Name         string `json:"name"`
+	Lang         string `json:"lang"`
+	Version      string `json:"version"`
+}
+
+var defaultConnectOpts = connectOpts{Verbose: true, Pedantic: true, Echo: true}
+
+// New returns a connection in the Open state for an accepted socket, with
+// its INFO line queued. It does no I/O; [Conn.Run] starts it.
+func New(cid uint64, nc net.Conn, cfg *Config, sh *Shared) *Conn {
+	c := &Conn{
+		cid:    cid,
+		nc:     nc,
+		cfg:    cfg,
+		sh:     sh,
+		start:  time.Now(),
+		opts:   defaultConnectOpts,
+		wake:   make(chan struct{}, 1),
+		parser: parser.New(cfg.MaxControlLine, cfg.MaxPayload),
+	}
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		c.host, c.port = a.IP.String(), a.Port
+	} else if a := nc.RemoteAddr(); a != nil {
+		if h, p, err := net.SplitHostPort(a.String()); err == nil {
+			c.host = h
+			c.port, _ = strconv.Atoi(p)
+		}
+	}
+	c.lastIn.Store(c.start.UnixNano())
+	c.entered[Open].Store(c.start.UnixNano())
+	c.live.Store(2)
+	c.sendInfo(false)
+	return c
+}
+
+// Run starts the writer with spawn (so the server can track and wait for
+// it) and runs the reader in the calling goroutine. It returns when the
+// reader is done; the connection reaches Closed when the writer is done too.
+// A connection closed before Run (refused by the server) only flushes what
+// was queued.
+func (c *Conn) Run(spawn func(func())) {
+	c.mu.Lock()
+	open := c.State() == Open
+	if open && c.cfg.PingInterval > 0 {
+		c.pingTmr = time.AfterFunc(c.cfg.PingInterval, c.pingTimerFired)
+	}
+	c.mu.Unlock()
+	spawn(c.writeLoop)
+	if open {
+		c.readLoop()
+	} else {
+		c.goroutineDone()
+	}
+}
+
+// sendInfo queues the INFO line; ldm marks the lame-duck announcement.
+func (c *Conn) sendInfo(ldm bool) {
+	info := c.cfg.Info
+	info.ClientID = c.cid
+	info.ClientIP = c.host
+	info.LameDuckMode = ldm
+	b, err := json.Marshal(info)
+	if err != nil { // cannot happen: Info has only plain fields
+		panic(err)
+	}
+	line := make([]byte, 0, len(b)+7)
+	line = append(line, "INFO "...)
+	line = append(line, b...)
+	line = append(line, "\r\n"...)
+	c.queue(line)
+	c.signal()
+}
+
+// SendLameDuckInfo sends the asynchronous INFO with "ldm":true, only to a
+// client that declared protocol ≥ 1 in CONNECT (older clients would not
+// understand an INFO after the first).
+func (c *Conn) SendLameDuckInfo() {
+	c.mu.Lock()
+	proto := c.opts.Protocol
+	c.mu.Unlock()
+	if proto >= 1 {
+		c.sendInfo(true)
+	}
+}
+
+// readLoop reads and parses until the socket fails or the connection leaves
+// Open, then reports the reader done.
+func (c *Conn) readLoop() {
+	defer c.goroutineDone()
+	h := (*protoHandler)(c)
+	buf := make([]byte, startReadBuf)
+	short := 0
+	for {
+		n, err := c.nc.Read(buf)
+		if n > 0 {
+			c.lastIn.Store(time.Now().UnixNano())
+			perr := c.parser.Parse(buf[:n], h)
+			c.flushPending()
+			if perr != nil {
+				c.protocolError(perr)
+				return
+			}
+		}
+		if err != nil {
+			if c.State() == Open {
+				if errors.Is(err, io.EOF) {
+					c.Close(ClientClosed)
+				} else {
+					c.Close(ReadError)
+				}
+			}
+			return
+		}
+		if c.State() != Open {
+			return
+		}
+		// Grow the buffer for busy connections, shrink it back when idle, so an
+		// idle connection holds only a small one.
+		switch {
+		case n == len(buf) && len(buf) < maxReadBuf:
+			buf = make([]byte, 2*len(buf))
+			short = 0
+		case n < len(buf)/2 && len(buf) > startReadBuf:
+			if short++; short > shrinkAfter {
+				buf = make([]byte, len(buf)/2)
+				short = 0
+			}
+		default:
+			short = 0
+		}
+	}
+}
+
+const (
+	startReadBuf = 512
+	maxReadBuf   = 64 * 1024
+	shrinkAfter  = 2
+)
+
+// flushPending wakes the writers of every connection this read batch queued
+// output to.
+func (c *Conn) flushPending() {
+	for d := range c.pcd {
+		d.signal()
+		delete(c.pcd, d)
+	}
+}
+
+// goroutineDone is called by the reader and the writer as they return; the
+// last one moves the machine to Closed.
+func (c *Conn) goroutineDone() {
+	if c.live.Add(-1) == 0 {
+		c.fire(EventDone)
+	}
+}
+
+// CID returns the connection id (client_id in INFO).
+func (c *Conn) CID() uint64 { return c.cid }
+
+// Reason returns the first recorded close reason, or 0 while open.
+func (c *Conn) Reason() ClosedState { return ClosedState(c.reason.Load() & 0xff) }
+
+// SkipFlush reports whether any recorded reason turned the final flush off.
+func (c *Conn) SkipFlush() bool { return c.reason.Load()&skipFlushBit != 0 }

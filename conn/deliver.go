@@ -1,0 +1,163 @@
+package conn
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"unsafe"
+)
+
+// publish delivers one message to every matching plain subscription and to
+// one member of each matching queue group, then answers a request nobody
+// received with the 503 no-responders status when the client asked for it.
+// It runs on the publisher's reader goroutine.
+func (c *Conn) publish(subj, reply []byte, hdrLen int, msg []byte) {
+	if hdrLen == 0 {
+		// An HPUB with an empty header carries no header: nats-server
+		// delivers it as a MSG.
+		hdrLen = -1
+	}
+	r := c.sh.Index.Match(bytesToString(subj))
+	delivered := 0
+	for _, s := range r.Plain {
+		if c.deliver(s, subj, reply, hdrLen, msg) {
+			delivered++
+		}
+	}
+	for _, group := range r.Queues {
+		if len(group) == 0 {
+			continue
+		}
+		start := 0
+		if len(group) > 1 {
+			start = rand.IntN(len(group))
+		}
+		for i := range group {
+			if c.deliver(group[(start+i)%len(group)], subj, reply, hdrLen, msg) {
+				delivered++
+				break
+			}
+		}
+	}
+	if delivered > 0 {
+		c.sh.Stats.OutMsgs.Add(int64(delivered))
+		c.sh.Stats.OutBytes.Add(int64(delivered * len(msg)))
+		return
+	}
+	if len(reply) > 0 && c.opts.NoResponders {
+		c.noResponders(subj, reply)
+	}
+}
+
+// deliver queues one MSG (or HMSG) for subscription s and reports whether it
+// did. It honours echo, the subscription's auto-unsubscribe limit, the
+// receiver's headers option and its max_pending limit.
+func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
+	d := s.conn
+	if d == c && !c.opts.Echo {
+		return false
+	}
+	max := s.max.Load()
+	n := s.delivered.Add(1)
+	if max > 0 && n > max {
+		return false
+	}
+
+	d.mu.Lock()
+	if d.State() != Open {
+		d.mu.Unlock()
+		return false
+	}
+	if hdrLen >= 0 && !d.opts.Headers {
+		// A client that did not declare headers gets the payload alone.
+		msg = msg[hdrLen:]
+		hdrLen = -1
+	}
+	b := d.out.buf
+	if hdrLen >= 0 {
+		b = append(b, "HMSG "...)
+	} else {
+		b = append(b, "MSG "...)
+	}
+	b = append(b, subj...)
+	b = append(b, ' ')
+	b = append(b, s.sid...)
+	b = append(b, ' ')
+	if len(reply) > 0 {
+		b = append(b, reply...)
+		b = append(b, ' ')
+	}
+	if hdrLen >= 0 {
+		b = strconv.AppendInt(b, int64(hdrLen), 10)
+		b = append(b, ' ')
+	}
+	b = strconv.AppendInt(b, int64(len(msg)), 10)
+	b = append(b, "\r\n"...)
+	b = append(b, msg...)
+	b = append(b, "\r\n"...)
+	d.out.buf = b
+	over := d.cfg.MaxPending > 0 && d.out.pending() > d.cfg.MaxPending
+	d.mu.Unlock()
+
+	d.outMsgs.Add(1)
+	d.outBytes.Add(int64(len(msg)))
+	if over {
+		d.Close(SlowConsumerPendingBytes)
+		return true
+	}
+	if d == c {
+		c.pcdAdd(d)
+	} else if len(b) >= flushNowBytes {
+		// Do not let a busy subscriber's buffer grow for a whole read batch.
+		d.signal()
+	} else {
+		c.pcdAdd(d)
+	}
+	if max > 0 && n == max {
+		d.unsubscribe(s)
+	}
+	return true
+}
+
+// flushNowBytes is the queued size at which a publisher wakes a subscriber's
+// writer at once instead of at the end of its read batch.
+const flushNowBytes = 64 * 1024
+
+// noResponders sends the requester the 503 status on its own subscription
+// for the reply subject, as nats-server does, so the client library can
+// fail the request at once.
+func (c *Conn) noResponders(subj, reply []byte) {
+	var sid string
+	for _, s := range c.sh.Index.Match(bytesToString(reply)).Plain {
+		if s.conn == c {
+			sid = s.sid
+			break
+		}
+	}
+	if sid == "" {
+		return
+	}
+	hdr := "NATS/1.0 503\r\nNats-Subject: " + string(subj) + "\r\n\r\n"
+	b := make([]byte, 0, 64+len(reply)+len(sid)+len(hdr))
+	b = append(b, "HMSG "...)
+	b = append(b, reply...)
+	b = append(b, ' ')
+	b = append(b, sid...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(len(hdr)), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(len(hdr)), 10)
+	b = append(b, "\r\n"...)
+	b = append(b, hdr...)
+	b = append(b, "\r\n"...)
+	c.queue(b)
+	c.pcdAdd(c)
+}
+
+// bytesToString views b as a string without copying, for lookups that do
+// not keep the string.
+func bytesToString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}

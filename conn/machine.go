@@ -1,0 +1,162 @@
+package conn
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/looplab/fsm"
+	"github.com/natsd/natsd/internal/machine"
+)
+
+// State is where a connection is in its life. It only moves forward:
+// Open → Closing → Closed.
+type State int32
+
+const (
+	// Open: the connection reads, parses and delivers. Next: Closing.
+	Open State = iota
+	// Closing: a close reason is recorded; no new input is processed and no
+	// new output is queued; pending output is flushed (or skipped) and the
+	// socket closed. Next: Closed.
+	Closing
+	// Closed: both of the connection's goroutines have returned, its
+	// subscriptions are released and its final counters are kept. Final.
+	Closed
+)
+
+// numStates is the number of connection states.
+const numStates = 3
+
+var stateNames = []string{Open: "open", Closing: "closing", Closed: "closed"}
+
+// String returns the declared name of the state.
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// Event is something that moves a connection's state machine.
+type Event int
+
+const (
+	// EventClose starts closing: Open → Closing.
+	EventClose Event = iota
+	// EventDone finishes closing once the reader and writer have returned:
+	// Closing → Closed.
+	EventDone
+)
+
+var eventNames = []string{EventClose: "close", EventDone: "done"}
+
+// String returns the declared name of the event.
+func (e Event) String() string {
+	if e >= 0 && int(e) < len(eventNames) {
+		return eventNames[e]
+	}
+	return fmt.Sprintf("Event(%d)", int(e))
+}
+
+// Machine is the declaration of the connection state machine. It is the one
+// place the connection's states, events and transitions are written down:
+// every connection runs its compiled [machine.Table], fsmgen draws it and the
+// tests enumerate it.
+var Machine = (&machine.Spec{
+	Name:    "connection",
+	Initial: Open.String(),
+	States:  stateNames,
+	Events: fsm.Events{
+		{Name: EventClose.String(), Src: []string{Open.String()}, Dst: Closing.String()},
+		{Name: EventDone.String(), Src: []string{Closing.String()}, Dst: Closed.String()},
+	},
+	StateDocs: map[string]string{
+		Open.String():    "Reading, parsing and delivering. INFO was sent; the server PINGs every ping_interval.",
+		Closing.String(): "A close reason is recorded. No input is processed and no output is queued; pending output is being flushed (or skipped) before the socket closes.",
+		Closed.String():  "Reader and writer have returned, subscriptions are released; the reason, the close time and the final counters are kept for monitoring.",
+	},
+	EventDocs: map[string]string{
+		EventClose.String(): "Sent by whoever first decides to close: the reader (client closed, read error, protocol error), the writer (write error, write deadline), a publisher (slow consumer by max_pending), the ping timer (stale connection) or the server (shutdown, lame duck, max_connections). Later calls only add a skip-flush reason.",
+		EventDone.String():  "Sent by the last of the connection's two goroutines (reader, writer) to return.",
+	},
+	CallbackDocs: map[string]string{
+		"leave_" + Open.String():    "Stops the ping timer.",
+		"enter_" + Closing.String(): "Decides flush-or-skip from the recorded reasons: a skip-flush reason closes the socket at once; any other wakes the writer, which flushes pending output within the write deadline and then closes the socket.",
+		"enter_" + Closed.String():  "Releases the subscriptions, adds the final counters to the server totals, stamps the close time and hands the connection to the server for its closed-connections ring.",
+	},
+}).MustValidate()
+
+// table is the compiled form of [Machine] that every connection runs: the
+// state is one atomic word and a transition one array lookup.
+var table = Machine.Compile().MustMatch(stateNames, eventNames)
+
+// callbacks[state][event] lists the functions run after the transition, in
+// looplab/fsm's order, resolved once from the declaration's callback keys.
+var callbacks = compileCallbacks(map[string]func(*Conn){
+	"leave_" + Open.String():    (*Conn).leaveOpen,
+	"enter_" + Closing.String(): (*Conn).enterClosing,
+	"enter_" + Closed.String():  (*Conn).enterClosed,
+})
+
+func compileCallbacks(fns map[string]func(*Conn)) [][][]func(*Conn) {
+	keys := make([]string, 0, len(fns))
+	for k := range fns {
+		keys = append(keys, k)
+	}
+	if err := Machine.CheckCallbacks(keys); err != nil {
+		panic(err)
+	}
+	for k := range Machine.CallbackDocs {
+		if fns[k] == nil {
+			panic(fmt.Sprintf("connection machine: documented callback %q has no function", k))
+		}
+	}
+	out := make([][][]func(*Conn), len(stateNames))
+	for s := range stateNames {
+		out[s] = make([][]func(*Conn), len(eventNames))
+		for e := range eventNames {
+			for _, k := range Machine.Callbacks(stateNames[s], eventNames[e]) {
+				out[s][e] = append(out[s][e], fns[k])
+			}
+		}
+	}
+	return out
+}
+
+// fire moves the connection's machine by ev and runs the transition's
+// callbacks. It reports false, changing nothing, when the declaration does
+// not allow ev in the current state. The state changes under c.mu, so code
+// that queues output under c.mu never queues after Open has been left.
+func (c *Conn) fire(ev Event) bool {
+	c.mu.Lock()
+	cur := State(c.state.Load())
+	next := table.Next(int(cur), int(ev))
+	if next == machine.Refused {
+		c.mu.Unlock()
+		return false
+	}
+	c.state.Store(int32(next))
+	c.entered[next].Store(time.Now().UnixNano())
+	c.mu.Unlock()
+	for _, f := range callbacks[cur][ev] {
+		f(c)
+	}
+	return true
+}
+
+// State returns the connection's current state without blocking.
+func (c *Conn) State() State { return State(c.state.Load()) }
+
+// History returns the connection's transitions so far, oldest first. A
+// connection moves at most twice, so its history is the times it entered
+// Closing and Closed (the cause of closing is the close reason).
+func (c *Conn) History() []machine.Transition {
+	var out []machine.Transition
+	if t := c.entered[Closing].Load(); t != 0 {
+		out = append(out, machine.Transition{From: Open.String(), To: Closing.String(), Event: EventClose.String(), Cause: c.Reason().String(), At: time.Unix(0, t)})
+	}
+	if t := c.entered[Closed].Load(); t != 0 {
+		out = append(out, machine.Transition{From: Closing.String(), To: Closed.String(), Event: EventDone.String(), At: time.Unix(0, t)})
+	}
+	return out
+}

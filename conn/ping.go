@@ -1,0 +1,37 @@
+package conn
+
+import (
+	"time"
+)
+
+// pingTimerFired runs every ping_interval. A client that sent something
+// within the interval is not pinged (as nats-server); otherwise it is sent a
+// PING, and one with ping_max PINGs already unanswered is closed as stale.
+func (c *Conn) pingTimerFired() {
+	c.mu.Lock()
+	if c.State() != Open {
+		c.mu.Unlock()
+		return
+	}
+	interval := c.cfg.PingInterval
+	idle := time.Since(time.Unix(0, c.lastIn.Load()))
+	if idle < interval && c.rtt != 0 {
+		c.pingTmr = time.AfterFunc(interval, c.pingTimerFired)
+		c.mu.Unlock()
+		return
+	}
+	if c.pingsOut+1 > c.cfg.PingMax {
+		c.mu.Unlock()
+		c.sendErr("Stale Connection")
+		c.Close(StaleConnection)
+		return
+	}
+	c.pingsOut++
+	if c.rttStart.IsZero() {
+		c.rttStart = time.Now()
+	}
+	c.out.buf = append(c.out.buf, pingProto...)
+	c.pingTmr = time.AfterFunc(interval, c.pingTimerFired)
+	c.mu.Unlock()
+	c.signal()
+}

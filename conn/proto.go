@@ -1,0 +1,183 @@
+package conn
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/natsd/natsd/conn/subject"
+	"github.com/sirupsen/logrus"
+)
+
+// protoHandler is the connection seen as the parser's handler; its methods
+// run on the reader goroutine.
+type protoHandler Conn
+
+var (
+	pongProto = []byte("PONG\r\n")
+	pingProto = []byte("PING\r\n")
+	okProto   = []byte("+OK\r\n")
+)
+
+// OnConnect applies the client's CONNECT options.
+func (h *protoHandler) OnConnect(arg []byte) error {
+	c := (*Conn)(h)
+	c.mu.Lock()
+	opts := c.opts
+	c.mu.Unlock()
+	if err := json.Unmarshal(arg, &opts); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.opts = opts
+	c.mu.Unlock()
+	if opts.Protocol < 0 || opts.Protocol > 1 {
+		c.sendErr("invalid client protocol")
+		c.Close(BadClientProtocolVersion)
+		return errClosed
+	}
+	if opts.NoResponders && !opts.Headers {
+		c.sendErr("no responders requires headers support")
+		c.Close(NoRespondersRequiresHeaders)
+		return errClosed
+	}
+	if log := c.sh.Log; log != nil && log.IsLevelEnabled(logrus.DebugLevel) {
+		log.Debugf("%s - cid:%d - Client connection created: name=%q lang=%q version=%q", c.hostPort(), c.cid, opts.Name, opts.Lang, opts.Version)
+	}
+	c.ok(opts.Verbose)
+	return nil
+}
+
+// OnPing answers PONG.
+func (h *protoHandler) OnPing() error {
+	c := (*Conn)(h)
+	c.queue(pongProto)
+	c.pcdAdd(c)
+	return nil
+}
+
+// OnPong clears the outstanding pings and measures the round trip.
+func (h *protoHandler) OnPong() error {
+	c := (*Conn)(h)
+	c.mu.Lock()
+	c.pingsOut = 0
+	if !c.rttStart.IsZero() {
+		c.rtt = time.Since(c.rttStart)
+		c.rttStart = time.Time{}
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// OnSub adds a subscription. An invalid subject gets -ERR 'Invalid Subject'
+// and the connection stays open, as in nats-server; a SID already in use is
+// ignored.
+func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
+	c := (*Conn)(h)
+	s := &Subscription{conn: c, subject: string(subj), queue: string(queue), sid: string(sid)}
+	if !subject.ValidSubject(s.subject) || (queue != nil && !subject.ValidQueue(s.queue)) {
+		c.sendErr("Invalid Subject")
+		c.pcdAdd(c)
+		return nil
+	}
+	c.mu.Lock()
+	if c.State() != Open {
+		c.mu.Unlock()
+		return nil
+	}
+	if _, dup := c.subs[s.sid]; dup {
+		c.mu.Unlock()
+		c.ok(c.verbose())
+		return nil
+	}
+	if c.subs == nil {
+		c.subs = make(map[string]*Subscription)
+	}
+	c.subs[s.sid] = s
+	c.mu.Unlock()
+	if err := c.sh.Index.Insert(s.subject, s.queue, s); err != nil {
+		c.mu.Lock()
+		delete(c.subs, s.sid)
+		c.mu.Unlock()
+		c.sendErr("Invalid Subject")
+		c.pcdAdd(c)
+		return nil
+	}
+	c.ok(c.verbose())
+	return nil
+}
+
+// OnUnsub removes a subscription now, or after max messages in total.
+func (h *protoHandler) OnUnsub(sid []byte, max int) error {
+	c := (*Conn)(h)
+	c.mu.Lock()
+	s := c.subs[string(sid)]
+	c.mu.Unlock()
+	if s != nil {
+		if max > 0 {
+			s.max.Store(int64(max))
+		}
+		if max <= 0 || s.delivered.Load() >= int64(max) {
+			c.unsubscribe(s)
+		}
+	}
+	c.ok(c.verbose())
+	return nil
+}
+
+// unsubscribe removes s from the connection and the index, once.
+func (c *Conn) unsubscribe(s *Subscription) {
+	c.mu.Lock()
+	cur, ok := c.subs[s.sid]
+	if ok && cur == s {
+		delete(c.subs, s.sid)
+	}
+	c.mu.Unlock()
+	if ok && cur == s {
+		c.sh.Index.Remove(s.subject, s.queue, s)
+	}
+}
+
+// OnPub routes a message to every matching subscription.
+func (h *protoHandler) OnPub(subj, reply []byte, hdrLen int, msg []byte) error {
+	c := (*Conn)(h)
+	c.inMsgs.Add(1)
+	c.inBytes.Add(int64(len(msg)))
+	c.sh.Stats.InMsgs.Add(1)
+	c.sh.Stats.InBytes.Add(int64(len(msg)))
+	if hdrLen >= 0 && !c.opts.Headers {
+		// HPUB from a client that did not declare headers: nats-server closes
+		// it as a protocol violation without an -ERR.
+		c.Close(ProtocolViolation)
+		return errClosed
+	}
+	if c.opts.Pedantic && !subject.ValidLiteralSubject(string(subj)) {
+		c.sendErr("Invalid Publish Subject")
+		c.pcdAdd(c)
+	}
+	// +OK goes before the deliveries, as in nats-server, so a client's own
+	// echoed message follows it.
+	c.ok(c.opts.Verbose)
+	c.publish(subj, reply, hdrLen, msg)
+	return nil
+}
+
+// verbose reports the client's verbose option. c.opts is written only by
+// the reader goroutine, so the reader reads it without the lock.
+func (c *Conn) verbose() bool { return c.opts.Verbose }
+
+// ok queues +OK when the client asked for verbose mode.
+func (c *Conn) ok(verbose bool) {
+	if verbose {
+		c.queue(okProto)
+		c.pcdAdd(c)
+	}
+}
+
+// pcdAdd remembers that d has output to flush at the end of this read batch.
+// Only the reader goroutine calls it.
+func (c *Conn) pcdAdd(d *Conn) {
+	if c.pcd == nil {
+		c.pcd = make(map[*Conn]struct{})
+	}
+	c.pcd[d] = struct{}{}
+}

@@ -1,0 +1,27 @@
+package conn
+
+import "sync/atomic"
+
+// Subscription is one SUB of one connection, as stored in the subject index.
+type Subscription struct {
+	conn    *Conn
+	subject string
+	queue   string
+	sid     string
+	// max is the auto-unsubscribe limit (0: none); delivered counts
+	// messages handed to the connection for this subscription.
+	max       atomic.Int64
+	delivered atomic.Int64
+}
+
+// Conn returns the connection that owns the subscription.
+func (s *Subscription) Conn() *Conn { return s.conn }
+
+// Subject returns the subscribed subject (possibly with wildcards).
+func (s *Subscription) Subject() string { return s.subject }
+
+// Queue returns the queue group, or "".
+func (s *Subscription) Queue() string { return s.queue }
+
+// SID returns the client's subscription id.
+func (s *Subscription) SID() string { return s.sid }
