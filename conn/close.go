@@ -91,6 +91,9 @@ func (c *Conn) enterClosed() {
 	c.mu.Lock()
 	subs := c.subs
 	c.subs = nil
+	for _, s := range subs {
+		c.finalSubs = append(c.finalSubs, s.subject)
+	}
 	c.out.release()
 	c.mu.Unlock()
 	for _, s := range subs {

@@ -32,14 +32,17 @@ type Conn struct {
 
 	// mu guards the outbound buffer, the subscriptions, the client's
 	// CONNECT options and the ping bookkeeping.
-	mu       sync.Mutex
-	out      outbound
-	subs     map[string]*Subscription
-	opts     connectOpts
-	pingTmr  *time.Timer
-	pingsOut int
-	rttStart time.Time
-	rtt      time.Duration
+	mu   sync.Mutex
+	out  outbound
+	subs map[string]*Subscription
+	// finalSubs keeps the subjects subscribed when the connection closed,
+	// for monitoring.
+	finalSubs []string
+	opts      connectOpts
+	pingTmr   *time.Timer
+	pingsOut  int
+	rttStart  time.Time
+	rtt       time.Duration
 
 	// wake tells the writer that output is queued or the state changed.
 	wake chan struct{}

@@ -43,6 +43,9 @@ func (c *Conn) Snapshot() Snapshot {
 	for sid := range c.subs {
 		s.Subscriptions = append(s.Subscriptions, c.subs[sid].subject)
 	}
+	if c.subs == nil {
+		s.Subscriptions = append(s.Subscriptions, c.finalSubs...)
+	}
 	c.mu.Unlock()
 	s.State = c.State()
 	s.Reason = c.Reason()
