@@ -1,0 +1,113 @@
+package monitor
+
+import (
+	"net/http"
+	"runtime"
+	"time"
+)
+
+// Varz is the /varz answer: the server's identity, configuration and
+// counters. Field names are nats-server's; State is natsd's own.
+type Varz struct {
+	ID               string            `json:"server_id"`
+	Name             string            `json:"server_name"`
+	Version          string            `json:"version"`
+	Proto            int               `json:"proto"`
+	GoVersion        string            `json:"go"`
+	Host             string            `json:"host"`
+	Port             int               `json:"port"`
+	MaxConn          int               `json:"max_connections"`
+	PingInterval     time.Duration     `json:"ping_interval"`
+	MaxPingsOut      int               `json:"ping_max"`
+	HTTPHost         string            `json:"http_host"`
+	HTTPPort         int               `json:"http_port"`
+	MaxControlLine   int               `json:"max_control_line"`
+	MaxPayload       int               `json:"max_payload"`
+	MaxPending       int64             `json:"max_pending"`
+	WriteDeadline    time.Duration     `json:"write_deadline"`
+	Start            time.Time         `json:"start"`
+	Now              time.Time         `json:"now"`
+	Uptime           string            `json:"uptime"`
+	Cores            int               `json:"cores"`
+	MaxProcs         int               `json:"gomaxprocs"`
+	Connections      int               `json:"connections"`
+	TotalConnections uint64            `json:"total_connections"`
+	Routes           int               `json:"routes"`
+	Remotes          int               `json:"remotes"`
+	Leafs            int               `json:"leafnodes"`
+	InMsgs           int64             `json:"in_msgs"`
+	InBytes          int64             `json:"in_bytes"`
+	InClientMsgs     int64             `json:"in_client_msgs"`
+	InClientBytes    int64             `json:"in_client_bytes"`
+	OutMsgs          int64             `json:"out_msgs"`
+	OutBytes         int64             `json:"out_bytes"`
+	OutClientMsgs    int64             `json:"out_client_msgs"`
+	OutClientBytes   int64             `json:"out_client_bytes"`
+	SlowConsumers    int64             `json:"slow_consumers"`
+	StaleConnections int64             `json:"stale_connections"`
+	Subscriptions    uint32            `json:"subscriptions"`
+	HTTPReqStats     map[string]uint64 `json:"http_req_stats"`
+	ConfigLoadTime   time.Time         `json:"config_load_time"`
+	SystemAccount    string            `json:"system_account,omitempty"`
+
+	// State is the lifecycle state (natsd's own field): "listening",
+	// "lame_duck", "shutting_down".
+	State string `json:"state"`
+}
+
+// Varz returns the current /varz data.
+func (m *Monitor) Varz() *Varz {
+	cfg := m.src.Config()
+	st := m.src.State()
+	stats := m.src.Stats()
+	start := m.src.StartTime()
+	now := m.now()
+	// Clients only, so the client counters are the totals.
+	in, inB := stats.InMsgs.Load(), stats.InBytes.Load()
+	out, outB := stats.OutMsgs.Load(), stats.OutBytes.Load()
+	return &Varz{
+		ID:               cfg.ServerID,
+		Name:             cfg.ServerName,
+		Version:          cfg.Version,
+		Proto:            cfg.Proto,
+		GoVersion:        runtime.Version(),
+		Host:             cfg.Host,
+		Port:             cfg.Port,
+		MaxConn:          cfg.MaxConn,
+		PingInterval:     cfg.PingInterval,
+		MaxPingsOut:      cfg.PingMax,
+		HTTPHost:         cfg.HTTPHost,
+		HTTPPort:         cfg.HTTPPort,
+		MaxControlLine:   cfg.MaxControlLine,
+		MaxPayload:       cfg.MaxPayload,
+		MaxPending:       cfg.MaxPending,
+		WriteDeadline:    cfg.WriteDeadline,
+		Start:            start.UTC(),
+		Now:              now.UTC(),
+		Uptime:           formatUptime(now.Sub(start)),
+		Cores:            runtime.NumCPU(),
+		MaxProcs:         runtime.GOMAXPROCS(0),
+		Connections:      m.src.NumClients(),
+		TotalConnections: uint64(m.src.TotalConnections()),
+		InMsgs:           in,
+		InBytes:          inB,
+		InClientMsgs:     in,
+		InClientBytes:    inB,
+		OutMsgs:          out,
+		OutBytes:         outB,
+		OutClientMsgs:    out,
+		OutClientBytes:   outB,
+		SlowConsumers:    stats.SlowConsumers.Load(),
+		StaleConnections: stats.StaleConnections.Load(),
+		Subscriptions:    uint32(m.src.NumSubscriptions()),
+		HTTPReqStats:     m.requestStats(),
+		ConfigLoadTime:   cfg.LoadTime.UTC(),
+		SystemAccount:    cfg.SystemAccount,
+		State:            st.Name,
+	}
+}
+
+func (m *Monitor) handleVarz(w http.ResponseWriter, _ *http.Request) {
+	m.count(VarzPath)
+	writeJSON(w, http.StatusOK, m.Varz())
+}
