@@ -1,0 +1,227 @@
+// Command natsd is a NATS-protocol server daemon whose lifecycle is a
+// declared state machine. Its command line, config file, signals and exit
+// codes follow nats-server's.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/alecthomas/kong"
+	"github.com/natsd/natsd/lifecycle"
+)
+
+// commit is set at build time (-ldflags "-X main.commit=...").
+var commit = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+)
+
+// kongExit carries kong's request to exit (after --help) out of Parse.
+type kongExit int
+
+// run is natsd's main, returning the exit code. Every error becomes one
+// line on stderr; nothing panics out.
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	progName := filepath.Base(os.Args[0])
+	var cli CLI
+	parser, err := kong.New(&cli,
+		kong.Name("natsd"),
+		kong.Description("A NATS-protocol server whose lifecycle is a declared state machine.\nFlags and config options are nats-server's; see docs/lifecycle.md."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(c int) { panic(kongExit(c)) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "natsd: %v\n", err)
+		return exitError
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if c, ok := r.(kongExit); ok {
+				code = int(c)
+				return
+			}
+			panic(r)
+		}
+	}()
+	if _, err := parser.Parse(normalizeArgs(args)); err != nil {
+		fmt.Fprintf(stderr, "natsd: %v (see natsd --help)\n", err)
+		return exitError
+	}
+
+	if cli.Version {
+		fmt.Fprintf(stdout, "natsd version %s, %s, commit %s\n", lifecycle.Version, runtime.Version(), buildCommit())
+		return exitOK
+	}
+	if cli.Signal != "" {
+		msg, err := sendSignal(cli.Signal, progName)
+		if err != nil {
+			fmt.Fprintf(stderr, "natsd: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(stdout, "natsd: %s\n", msg)
+		return exitOK
+	}
+
+	st, warnings, err := buildSettings(&cli)
+	if err != nil {
+		fmt.Fprintf(stderr, "natsd: %v (see natsd --help)\n", err)
+		return exitError
+	}
+	if cli.CheckConfig {
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "natsd: warning: %s\n", w)
+		}
+		if cli.Config != "" {
+			fmt.Fprintf(stdout, "natsd: configuration file %s is valid\n", cli.Config)
+		} else {
+			fmt.Fprintln(stdout, "natsd: configuration is valid")
+		}
+		return exitOK
+	}
+
+	sink := newLogger(stderr)
+	if err := sink.configure(st.Log, stderr); err != nil {
+		fmt.Fprintf(stderr, "natsd: %v\n", err)
+		return exitError
+	}
+	defer sink.close()
+	log := sink.log
+	for _, w := range warnings {
+		log.Warnf("%s", w)
+	}
+	opts := st.Server
+	opts.Log = log
+	opts.ProgName = progName
+	srv, err := lifecycle.New(&opts)
+	if err != nil {
+		log.Errorf("%v", err)
+		fmt.Fprintf(stderr, "natsd: %v\n", err)
+		return exitError
+	}
+	log.Infof("Starting natsd")
+	log.Infof("  Version:  %s", lifecycle.Version)
+	log.Infof("  Git:      [%s]", buildCommit())
+	log.Infof("  Name:     %s", srv.Options().ServerName)
+	log.Infof("  ID:       %s", srv.ID())
+	if opts.ConfigFile != "" {
+		log.Infof("Using configuration file: %s", opts.ConfigFile)
+	}
+
+	d := &daemon{cli: &cli, srv: srv, sink: sink, stderr: stderr, exit: os.Exit}
+	stop := d.trapSignals()
+	defer stop()
+	if err := srv.Start(); err != nil {
+		log.Errorf("Start failed: %v", err)
+		fmt.Fprintf(stderr, "natsd: %v\n", err)
+		return exitError
+	}
+	srv.WaitForShutdown()
+	return exitOK
+}
+
+// buildSettings reads the config file (if any), then lays the flags given on
+// the command line over it: flags win.
+func buildSettings(cli *CLI) (*settings, []string, error) {
+	st := &settings{Log: logSettings{Logtime: true}}
+	var warnings []string
+	if cli.Config != "" {
+		w, err := loadConfig(cli.Config, st)
+		if err != nil {
+			return nil, nil, err
+		}
+		warnings = w
+	}
+	if err := applyFlags(cli, st); err != nil {
+		return nil, nil, err
+	}
+	o := st.Server
+	o.SetDefaults()
+	if err := o.Validate(); err != nil {
+		if cli.Config != "" {
+			return nil, nil, fmt.Errorf("config file %s: %w", cli.Config, err)
+		}
+		return nil, nil, err
+	}
+	return st, warnings, nil
+}
+
+// applyFlags lays the flags that were given over the settings.
+func applyFlags(cli *CLI, st *settings) error {
+	s := &st.Server
+	if cli.Addr != "" {
+		s.Host = cli.Addr
+	}
+	if cli.Port != 0 {
+		s.Port = cli.Port
+	}
+	if cli.Name != "" {
+		s.ServerName = cli.Name
+	}
+	if cli.Pid != "" {
+		s.PidFile = cli.Pid
+	}
+	if cli.PortsFileDir != "" {
+		s.PortsFileDir = cli.PortsFileDir
+	}
+	if cli.HTTPPort != 0 {
+		s.HTTPPort = cli.HTTPPort
+	}
+	if cli.Profile != 0 {
+		s.ProfPort = cli.Profile
+	}
+	if cli.HTTPSPort != 0 || cli.TLS || cli.TLSVerify || cli.TLSCert != "" || cli.TLSKey != "" || cli.TLSCACert != "" {
+		return errors.New("TLS is not supported by this natsd build (--tls, --tlscert, --tlskey, --tlscacert, --tlsverify, --https_port)")
+	}
+	l := &st.Log
+	if cli.Log != "" {
+		l.File = cli.Log
+	}
+	if cli.Debug {
+		l.Debug = true
+	}
+	if cli.Trace {
+		l.Trace = true
+	}
+	if !cli.Logtime {
+		l.Logtime = false
+	}
+	if cli.LogtimeUTC {
+		l.LogtimeUTC = true
+	}
+	if cli.LogFormat != "" {
+		l.Format = cli.LogFormat
+	}
+	if cli.MaxTracedMsgLen != 0 {
+		l.MaxTracedMsgLen = cli.MaxTracedMsgLen
+	}
+	return nil
+}
+
+// buildCommit returns the commit natsd was built from, or "unknown".
+func buildCommit() string {
+	if commit != "" {
+		return commit
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 7 {
+				return s.Value[:7]
+			}
+		}
+	}
+	return "unknown"
+}

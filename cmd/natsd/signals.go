@@ -1,0 +1,121 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// signalCommands maps the --signal commands to signals, as nats-server.
+var signalCommands = map[string]syscall.Signal{
+	"ldm":    syscall.SIGUSR2,
+	"stop":   syscall.SIGKILL,
+	"quit":   syscall.SIGINT,
+	"term":   syscall.SIGTERM,
+	"reopen": syscall.SIGUSR1,
+	"reload": syscall.SIGHUP,
+}
+
+// sendSignal runs `natsd --signal CMD[=PID|PIDFILE]`: it sends the signal to
+// the given process, or to the single running natsd. Several running is an
+// error listing their PIDs; a trailing * makes the PID a prefix ("=*"
+// selects every running natsd), as in nats-server.
+func sendSignal(arg string, progName string) (string, error) {
+	cmd, target, _ := strings.Cut(arg, "=")
+	sig, ok := signalCommands[cmd]
+	if !ok {
+		return "", fmt.Errorf("unknown signal command %q (want ldm, stop, quit, term, reopen or reload)", cmd)
+	}
+	glob := strings.HasSuffix(target, "*")
+	prefix := strings.TrimSuffix(target, "*")
+	var pids []int
+	if prefix != "" && !glob {
+		pid, err := resolvePid(prefix)
+		if err != nil {
+			return "", err
+		}
+		pids = []int{pid}
+	} else {
+		found, err := findRunning(progName)
+		if err != nil {
+			return "", err
+		}
+		for _, pid := range found {
+			if strings.HasPrefix(strconv.Itoa(pid), prefix) {
+				pids = append(pids, pid)
+			}
+		}
+		switch {
+		case len(pids) == 0:
+			return "", fmt.Errorf("no %s process is running", progName)
+		case len(pids) > 1 && !glob:
+			return "", fmt.Errorf("multiple %s processes running (PIDs %s): name one with --signal %s=PID, or use %s=* for all", progName, joinInts(pids), cmd, cmd)
+		}
+	}
+	var errs []error
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, sig); err != nil {
+			errs = append(errs, fmt.Errorf("signal %s to PID %d: %w", cmd, pid, err))
+		}
+	}
+	return fmt.Sprintf("sent %s to PID %s", cmd, joinInts(pids)), errors.Join(errs...)
+}
+
+// resolvePid reads target as a PID, or as a PID file.
+func resolvePid(target string) (int, error) {
+	if pid, err := strconv.Atoi(target); err == nil {
+		if pid <= 0 {
+			return 0, fmt.Errorf("invalid PID %d", pid)
+		}
+		return pid, nil
+	}
+	b, err := os.ReadFile(target)
+	if err != nil {
+		return 0, fmt.Errorf("read pid file %s: %w", target, unwrapPath(err))
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("pid file %s does not hold a PID", target)
+	}
+	return pid, nil
+}
+
+// findRunning lists the PIDs of running processes whose executable name is
+// progName, other than this one, from /proc.
+func findRunning(progName string) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("list processes: %w", err)
+	}
+	self := os.Getpid()
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || len(cmdline) == 0 {
+			continue
+		}
+		arg0, _, _ := strings.Cut(string(cmdline), "\x00")
+		if filepath.Base(arg0) == progName {
+			pids = append(pids, pid)
+		}
+	}
+	sort.Ints(pids)
+	return pids, nil
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,17 @@
+// Package lifecycle owns a natsd server: its declared state machine
+// ([Machine]: Init → Listening → LameDuck → ShuttingDown → Stopped), the
+// client listener, the registry of connections, the PID and ports files,
+// the lame-duck drain and the graceful shutdown.
+//
+// Invariants:
+//   - Only the lifecycle loop fires events on the looplab/fsm instance;
+//     every API call ([Server.Start], [Server.Reload],
+//     [Server.EnterLameDuck], [Server.Shutdown]) is a request to it.
+//   - All work of a transition happens in that transition's callback; no
+//     boolean beside the state says "shutting down" or "lame duck".
+//   - The state and the time it was entered are published through an
+//     atomic pointer, so readers (monitoring, signal handlers) never block.
+//   - Shutdown is idempotent and bounded by shutdown_timeout; after
+//     Stopped no listener, connection, goroutine or file of the server is
+//     left.
+package lifecycle

@@ -1,0 +1,3 @@
+package lifecycle
+
+//go:generate go run ../fsmgen -out ../docs

@@ -1,0 +1,126 @@
+package lifecycle
+
+import (
+	"context"
+	"time"
+
+	"github.com/looplab/fsm"
+	"github.com/natsd/natsd/conn"
+)
+
+// minSlot is the shortest slot given to one close; with more clients than
+// the window has such slots, clients are closed in batches.
+const minSlot = 50 * time.Microsecond
+
+// enterLameDuck closes the client listener at once and starts the drain in
+// a goroutine the server owns, so the lifecycle loop stays free (a shutdown
+// can cut the drain short).
+func (s *Server) enterLameDuck(_ context.Context, _ *fsm.Event) {
+	o := s.opts.Load()
+	ctx, cancel := context.WithCancel(context.Background())
+	s.mu.Lock()
+	ln := s.ln
+	s.drainCancel = cancel
+	clients := make([]*conn.Conn, 0, len(s.clients))
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+	ln.Close()
+	s.log.Infof("Entering lame duck mode, stop accepting new clients; %d client(s) to close over %v after a grace period of %v",
+		len(clients), o.LameDuckDuration-o.LameDuckGracePeriod, o.LameDuckGracePeriod)
+	s.loops.Add(1)
+	go s.drain(ctx, clients, o.LameDuckDuration, o.LameDuckGracePeriod)
+}
+
+// leaveLameDuck stops the drain where it is.
+func (s *Server) leaveLameDuck(_ context.Context, _ *fsm.Event) {
+	s.mu.Lock()
+	cancel := s.drainCancel
+	s.drainCancel = nil
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// drain announces lame duck to the clients, waits the grace period, closes
+// the clients spread evenly over the rest of the window and then asks for
+// shutdown. It stops early when ctx is cancelled (a shutdown came first).
+func (s *Server) drain(ctx context.Context, clients []*conn.Conn, duration, grace time.Duration) {
+	defer s.loops.Done()
+	if len(clients) > 0 {
+		for _, c := range clients {
+			c.SendLameDuckInfo()
+		}
+		timer := time.NewTimer(grace)
+		defer timer.Stop()
+		if !wait(ctx, timer) {
+			return
+		}
+		window := duration - grace
+		if window <= 0 {
+			window = time.Second
+		}
+		s.rnd.Shuffle(len(clients), func(i, j int) { clients[i], clients[j] = clients[j], clients[i] })
+		plan := spread(len(clients), window, s.rnd.Int64N)
+		start := time.Now()
+		for i, c := range clients {
+			if d := time.Until(start.Add(plan[i])); d > 0 {
+				timer.Reset(d)
+				if !wait(ctx, timer) {
+					return
+				}
+			}
+			c.Close(conn.ServerShutdown)
+		}
+	}
+	r := request{event: EventShutdown, cause: "lame duck drain complete", reply: make(chan error, 1)}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+	}
+}
+
+// wait waits for timer, reporting false if ctx ends first.
+func wait(ctx context.Context, timer *time.Timer) bool {
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// spread returns, for n clients closed one after another over window, the
+// offset from the start of the window at which to close each: the window is
+// cut into one slot per client (capped at one second, as nats-server caps
+// its interval) and each client is closed at a random moment of its own
+// slot. When slots would be shorter than minSlot, clients share a slot in
+// batches. Offsets never decrease, and the last one lies in the last slot,
+// so closes are flat over the window and end inside it. randN(k) returns a
+// random integer in [0, k).
+func spread(n int, window time.Duration, randN func(int64) int64) []time.Duration {
+	plan := make([]time.Duration, n)
+	if n == 0 {
+		return plan
+	}
+	slots := n
+	if window/time.Duration(n) < minSlot {
+		slots = max(1, int(window/minSlot))
+	}
+	slot := window / time.Duration(slots)
+	if slot > time.Second {
+		slot = time.Second
+	}
+	perSlot := (n + slots - 1) / slots
+	var at time.Duration
+	for i := range plan {
+		k := i / perSlot
+		if i%perSlot == 0 {
+			at = time.Duration(k)*slot + time.Duration(randN(int64(slot)))
+		}
+		plan[i] = at
+	}
+	return plan
+}

@@ -1,0 +1,95 @@
+package lifecycle
+
+import (
+	"context"
+	"time"
+
+	"github.com/looplab/fsm"
+	"github.com/natsd/natsd/conn"
+)
+
+// enterShuttingDown performs the graceful shutdown, in this order:
+//
+//  1. Stop accepting clients: close the client listener.
+//  2. Close every client with ServerShutdown; each flushes its pending
+//     output first unless a skip-flush reason was recorded.
+//  3. Wait for every connection to reach Closed, up to shutdown_timeout;
+//     then force-close the rest without flushing and log how many.
+//  4. Close every other listener the server owns (monitoring, profiling):
+//     they answer until here, so probes see shutting_down to the end.
+//  5. Join every goroutine: accept loop, connection readers and writers,
+//     the lame-duck drain, the extra listeners' loops.
+//  6. Remove the PID file and the ports file.
+//
+// The server then fires stopped, which releases WaitForShutdown.
+func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
+	o := s.opts.Load()
+	s.mu.Lock()
+	ln := s.ln
+	extra := s.extra
+	s.extra = nil
+	clients := make([]*conn.Conn, 0, len(s.clients))
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	pidFile, portsFile := s.pidFile, s.portsFile
+	s.mu.Unlock()
+
+	// 1.
+	if ln != nil {
+		ln.Close()
+	}
+
+	// 2.
+	for _, c := range clients {
+		c.Close(conn.ServerShutdown)
+	}
+
+	// 3.
+	if ln != nil {
+		joined := make(chan struct{})
+		go func() {
+			ln.Wait()
+			close(joined)
+		}()
+		deadline := time.NewTimer(o.ShutdownTimeout)
+		select {
+		case <-joined:
+			deadline.Stop()
+		case <-deadline.C:
+			forced := 0
+			for _, c := range s.Clients() {
+				c.Abort()
+				forced++
+			}
+			s.log.Warnf("Shutdown timeout (%v) reached: %d connection(s) closed without flushing", o.ShutdownTimeout, forced)
+			<-joined
+		}
+	}
+
+	// 4.
+	for _, x := range extra {
+		if err := x.close(); err != nil {
+			s.log.Warnf("Closing %s listener: %v", x.name, err)
+		}
+	}
+
+	// 5.
+	s.loops.Wait()
+
+	// 6.
+	for _, f := range []string{portsFile, pidFile} {
+		if err := removeFile(f); err != nil {
+			s.log.Errorf("Removing %s: %v", f, err)
+		}
+	}
+	s.mu.Lock()
+	s.pidFile, s.portsFile = "", ""
+	s.mu.Unlock()
+	s.log.Infof("Server Exiting..")
+}
+
+// enterStopped releases WaitForShutdown.
+func (s *Server) enterStopped(_ context.Context, _ *fsm.Event) {
+	close(s.done)
+}

@@ -1,0 +1,93 @@
+package lifecycle
+
+import (
+	"fmt"
+
+	"github.com/looplab/fsm"
+	"github.com/natsd/natsd/internal/machine"
+)
+
+// State is where the server is in its life.
+type State int32
+
+const (
+	// Init: options are validated and the identity exists; nothing is bound.
+	// Next: Listening (start), or ShuttingDown (shutdown).
+	Init State = iota
+	// Listening: accepting and serving clients. Next: LameDuck, ShuttingDown.
+	Listening
+	// LameDuck: the client listener is closed and clients are being closed,
+	// spread over the lame-duck window. Next: ShuttingDown.
+	LameDuck
+	// ShuttingDown: listeners closed, clients flushed and closed, goroutines
+	// joined, files removed. Next: Stopped.
+	ShuttingDown
+	// Stopped: everything is released; WaitForShutdown has returned. Final.
+	Stopped
+)
+
+var stateNames = []string{
+	Init:         "init",
+	Listening:    "listening",
+	LameDuck:     "lame_duck",
+	ShuttingDown: "shutting_down",
+	Stopped:      "stopped",
+}
+
+// String returns the declared name of the state.
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// The server's events, as declared in [Machine].
+const (
+	EventStart         = "start"
+	EventReload        = "reload"
+	EventEnterLameDuck = "enter_lame_duck"
+	EventShutdown      = "shutdown"
+	EventStopped       = "stopped"
+)
+
+// Machine is the declaration of the server state machine: the one place its
+// states, events and transitions are written down. The server runs a
+// looplab/fsm instance of it, fsmgen draws it and the tests enumerate it.
+var Machine = (&machine.Spec{
+	Name:    "server",
+	Initial: Init.String(),
+	States:  stateNames,
+	Events: fsm.Events{
+		{Name: EventStart, Src: []string{Init.String()}, Dst: Listening.String()},
+		{Name: EventReload, Src: []string{Listening.String()}, Dst: Listening.String()},
+		{Name: EventEnterLameDuck, Src: []string{Listening.String()}, Dst: LameDuck.String()},
+		{Name: EventShutdown, Src: []string{Init.String(), Listening.String(), LameDuck.String()}, Dst: ShuttingDown.String()},
+		{Name: EventStopped, Src: []string{ShuttingDown.String()}, Dst: Stopped.String()},
+	},
+	StateDocs: map[string]string{
+		Init.String():         "Options are validated and the server identity (NKey) exists. Nothing is bound, no file is written.",
+		Listening.String():    "The client listener accepts; the PID and ports files exist; clients are served. /healthz answers 200.",
+		LameDuck.String():     "The client listener is closed, so new connections are refused. Existing clients got an INFO with \"ldm\":true and are closed one by one, spread evenly over the lame-duck window. /healthz answers 503.",
+		ShuttingDown.String(): "Listeners are closed; every client is closed with ServerShutdown, flushing its pending output within shutdown_timeout; goroutines are joined; files are removed.",
+		Stopped.String():      "Nothing is left: no listener, no connection, no goroutine, no PID or ports file. WaitForShutdown has returned.",
+	},
+	EventDocs: map[string]string{
+		EventStart:         "API call Server.Start (the natsd command calls it once at start-up).",
+		EventReload:        "SIGHUP, `natsd --signal reload`, or the API call Server.Reload.",
+		EventEnterLameDuck: "SIGUSR2, `natsd --signal ldm`, or the API call Server.EnterLameDuck.",
+		EventShutdown:      "SIGINT, SIGTERM (ignored in lame duck), SIGQUIT, `natsd --signal quit|term`, the API call Server.Shutdown, the end of the lame-duck drain, or a failed start.",
+		EventStopped:       "Sent by the server itself once the shutdown work is done.",
+	},
+	CallbackDocs: map[string]string{
+		"before_" + EventStart:           "Binds the client listener (port -1: a random free port) and the monitoring and profiling listeners, then writes the PID file and the ports file atomically. Any failure cancels the transition, closes what was bound and removes what was written.",
+		"enter_" + Listening.String():    "Starts the accept loop and the monitoring and profiling servers.",
+		"before_" + EventReload:          "Re-reads and validates the whole config file and diffs it against the running options; a change that cannot be applied live, or an invalid file, cancels the reload and keeps the running options.",
+		"after_" + EventReload:           "Applies the reloadable options atomically (limits and INFO for new connections, logging, lame-duck and shutdown timings), removes the PID and ports files from their old places if they moved, and records and logs the reload.",
+		"enter_" + LameDuck.String():     "Closes the client listener, sends every client that declared protocol ≥ 1 an INFO with \"ldm\":true, waits the grace period, then closes the clients (shuffled) with ServerShutdown, each at a random moment of its own slot of the window; when done (at once if no clients) it sends shutdown.",
+		"leave_" + LameDuck.String():     "Stops the lame-duck drain where it is, so a shutdown cuts it short.",
+		"enter_" + ShuttingDown.String(): "In order: closes the client listener; closes every client with ServerShutdown, flushing pending output; waits for the connections until shutdown_timeout, then force-closes the rest without flush; closes the monitoring and profiling listeners; joins every goroutine; removes the PID and ports files.",
+		"enter_" + Stopped.String():      "Releases WaitForShutdown.",
+		"leave_state":                    "Records the transition (from, to, event, cause, time) in the history, publishes the new state for lock-free readers and logs it at info level.",
+	},
+}).MustValidate()
