@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/natsd/natsd/internal/sdnotify"
 	"github.com/sirupsen/logrus"
 )
 
@@ -67,6 +68,9 @@ type Options struct {
 	// Rand is the random source of the lame-duck spread and the queue-group
 	// pick; tests inject a seeded one. Nil: a random seed.
 	Rand *rand.Rand `json:"-"`
+	// Notifier, if set, receives systemd notifications (READY, RELOADING,
+	// STOPPING, STATUS, EXTEND_TIMEOUT_USEC, WATCHDOG); see notify.go.
+	Notifier *sdnotify.Notifier `json:"-"`
 	// OnApply, if set, is called when a reload with these options is
 	// accepted, to apply settings the server does not own (the command's
 	// logging), atomically with the server's own.

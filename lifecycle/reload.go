@@ -48,6 +48,7 @@ var fixedOptions = []struct {
 // applied live and writes the PID and ports files at their new places, if
 // they move. Any failure cancels the reload.
 func (s *Server) beforeReload(_ context.Context, e *fsm.Event) {
+	s.notifyReloading()
 	cur := s.opts.Load()
 	n, ok := e.Args[1].(*Options)
 	if !ok || n == nil {
@@ -59,7 +60,8 @@ func (s *Server) beforeReload(_ context.Context, e *fsm.Event) {
 	if next.ServerName == "" {
 		next.ServerName = s.pubKey
 	}
-	next.Log, next.Rand, next.ProgName, next.ConfigFile = cur.Log, cur.Rand, cur.ProgName, cur.ConfigFile
+	// What the server was built with, not what a config file says.
+	next.Log, next.Rand, next.ProgName, next.ConfigFile, next.Notifier = cur.Log, cur.Rand, cur.ProgName, cur.ConfigFile, cur.Notifier
 	if err := next.Validate(); err != nil {
 		e.Cancel(fmt.Errorf("reload rejected: %w", err))
 		return

@@ -158,11 +158,19 @@ func New(opts *Options) (*Server, error) {
 
 // loop is the lifecycle loop: the only goroutine that fires events on the
 // looplab/fsm instance. It returns once the server is Stopped.
+//
+// When a service manager is notified, the loop also sends the heartbeat
+// (watchdog ping, status line, drain timeout extension) on every tick, so
+// a wedged loop stops the pings and systemd restarts natsd.
 func (s *Server) loop() {
+	tick := s.newHeartbeatTicker()
+	defer tick.Stop()
 	for {
 		select {
 		case r := <-s.reqs:
 			r.reply <- s.handle(r)
+		case <-tick.C:
+			s.heartbeat()
 		case <-s.done:
 			return
 		}
@@ -194,9 +202,15 @@ func (s *Server) handle(r request) error {
 	case errors.As(err, &invalid):
 		return fmt.Errorf("%s refused: the server is %s", r.event, st)
 	case errors.As(err, &canceled):
+		if r.event == EventReload {
+			s.notifyReloaded()
+		}
 		return canceled.Err
 	default:
 		return err
+	}
+	if r.event == EventReload {
+		s.notifyReloaded()
 	}
 	if r.event == EventShutdown {
 		if err := s.fsm.Event(context.Background(), EventStopped, request{event: EventStopped, cause: "shutdown complete"}); err != nil {
@@ -380,6 +394,7 @@ func (s *Server) leaveState(_ context.Context, e *fsm.Event) {
 	s.mu.Unlock()
 	s.history.Record(machine.Transition{From: e.Src, To: e.Dst, Event: e.Event, Cause: r.cause, At: now})
 	s.log.Infof("Server state %s -> %s (event %s, cause: %s)", e.Src, e.Dst, e.Event, r.cause)
+	s.notifyState(to, now)
 }
 
 func stateFromName(name string) State {

@@ -53,18 +53,29 @@ func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
 			close(joined)
 		}()
 		deadline := time.NewTimer(o.ShutdownTimeout)
-		select {
-		case <-joined:
-			deadline.Stop()
-		case <-deadline.C:
-			forced := 0
-			for _, c := range s.Clients() {
-				c.Abort()
-				forced++
+		tick := s.newHeartbeatTicker()
+	wait:
+		for {
+			select {
+			case <-joined:
+				deadline.Stop()
+				break wait
+			case <-tick.C:
+				// This callback runs on the lifecycle loop: keep the
+				// service manager's watchdog and stop timeout fed.
+				s.heartbeat()
+			case <-deadline.C:
+				forced := 0
+				for _, c := range s.Clients() {
+					c.Abort()
+					forced++
+				}
+				s.log.Warnf("Shutdown timeout (%v) reached: %d connection(s) closed without flushing", o.ShutdownTimeout, forced)
+				<-joined
+				break wait
 			}
-			s.log.Warnf("Shutdown timeout (%v) reached: %d connection(s) closed without flushing", o.ShutdownTimeout, forced)
-			<-joined
 		}
+		tick.Stop()
 	}
 
 	// 4.

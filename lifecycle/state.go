@@ -68,7 +68,7 @@ var Machine = (&machine.Spec{
 	StateDocs: map[string]string{
 		Init.String():         "Options are validated and the server identity (NKey) exists. Nothing is bound, no file is written.",
 		Listening.String():    "The client listener accepts; the PID and ports files exist; clients are served. /healthz answers 200.",
-		LameDuck.String():     "The client listener is closed, so new connections are refused. Existing clients got an INFO with \"ldm\":true and are closed one by one, spread evenly over the lame-duck window. /healthz answers 503.",
+		LameDuck.String():     "The client listener is closed, so new connections are refused. Existing clients got an INFO with \"ldm\":true and, after the grace period, are closed one by one, each at a random moment of its own slot (window / clients, at most 1 s) of the rest of the lame-duck duration. /healthz answers 503.",
 		ShuttingDown.String(): "Listeners are closed; every client is closed with ServerShutdown, flushing its pending output within shutdown_timeout; goroutines are joined; files are removed.",
 		Stopped.String():      "Nothing is left: no listener, no connection, no goroutine, no PID or ports file. WaitForShutdown has returned.",
 	},
@@ -82,12 +82,12 @@ var Machine = (&machine.Spec{
 	CallbackDocs: map[string]string{
 		"before_" + EventStart:           "Binds the client listener (port -1: a random free port) and the monitoring and profiling listeners, then writes the PID file and the ports file atomically. Any failure cancels the transition, closes what was bound and removes what was written.",
 		"enter_" + Listening.String():    "Starts the accept loop and the monitoring and profiling servers.",
-		"before_" + EventReload:          "Re-reads and validates the whole config file and diffs it against the running options; a change that cannot be applied live, or an invalid file, cancels the reload and keeps the running options.",
+		"before_" + EventReload:          "Tells the service manager a reload started. Validates the new options (natsd re-read its config file first) and compares them with the running ones; an invalid value or a change to an option that cannot change live cancels the reload and keeps the running options. Writes the PID and ports files at their new places if they moved.",
 		"after_" + EventReload:           "Applies the reloadable options atomically (limits and INFO for new connections, logging, lame-duck and shutdown timings), removes the PID and ports files from their old places if they moved, and records and logs the reload.",
 		"enter_" + LameDuck.String():     "Closes the client listener, sends every client that declared protocol ≥ 1 an INFO with \"ldm\":true, waits the grace period, then closes the clients (shuffled) with ServerShutdown, each at a random moment of its own slot of the window; when done (at once if no clients) it sends shutdown.",
 		"leave_" + LameDuck.String():     "Stops the lame-duck drain where it is, so a shutdown cuts it short.",
-		"enter_" + ShuttingDown.String(): "In order: closes the client listener; closes every client with ServerShutdown, flushing pending output; waits for the connections until shutdown_timeout, then force-closes the rest without flush; closes the monitoring and profiling listeners; joins every goroutine; removes the PID and ports files.",
+		"enter_" + ShuttingDown.String(): "In order: closes the client listener; closes every client with ServerShutdown, flushing pending output unless a skip-flush reason was recorded; waits for the connections until shutdown_timeout, then force-closes the rest without flush; closes the monitoring and profiling listeners; joins every goroutine; removes the PID and ports files.",
 		"enter_" + Stopped.String():      "Releases WaitForShutdown.",
-		"leave_state":                    "Records the transition (from, to, event, cause, time) in the history, publishes the new state for lock-free readers and logs it at info level.",
+		"leave_state":                    "Records the transition (from, to, event, cause, time) in the history, publishes the new state for lock-free readers, logs it at info level and tells the service manager (READY=1 on listening; STOPPING=1 with EXTEND_TIMEOUT_USEC on lame_duck and shutting_down).",
 	},
 }).MustValidate()

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 
 	"github.com/alecthomas/kong"
+	"github.com/natsd/natsd/internal/sdnotify"
 	"github.com/natsd/natsd/lifecycle"
 )
 
@@ -103,9 +104,16 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	for _, w := range warnings {
 		log.Warnf("%s", w)
 	}
+	notifier, err := sdnotify.FromEnv()
+	if err != nil {
+		fmt.Fprintf(stderr, "natsd: %v\n", err)
+		return exitError
+	}
+	defer notifier.Close()
 	opts := st.Server
 	opts.Log = log
 	opts.ProgName = progName
+	opts.Notifier = notifier
 	srv, err := lifecycle.New(&opts)
 	if err != nil {
 		log.Errorf("%v", err)
