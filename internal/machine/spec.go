@@ -60,18 +60,19 @@ func (s *Spec) Next(state, event string) (string, bool) {
 }
 
 // Callbacks returns the callback keys that run, in looplab/fsm's order, when
-// event fires in state. It lists only keys documented in CallbackDocs, since
-// those are the callbacks the machine registers.
+// event fires in state: named before generic at each step, leave and enter
+// only when the state changes. It lists only keys documented in
+// CallbackDocs, since those are the callbacks the machine registers.
 func (s *Spec) Callbacks(state, event string) []string {
 	dst, ok := s.Next(state, event)
 	if !ok {
 		return nil
 	}
-	keys := []string{"before_" + event}
+	keys := []string{"before_" + event, "before_event"}
 	if dst != state {
-		keys = append(keys, "leave_"+state, "enter_"+dst)
+		keys = append(keys, "leave_"+state, "leave_state", "enter_"+dst, "enter_state")
 	}
-	keys = append(keys, "after_"+event)
+	keys = append(keys, "after_"+event, "after_event")
 	var out []string
 	for _, k := range keys {
 		if _, ok := s.CallbackDocs[k]; ok {

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/natsd/natsd/internal/machine"
+)
+
+// edge is one declared transition.
+type edge struct {
+	from, event, to string
+}
+
+// edges lists the declared transitions in table order: states in
+// declaration order, then events in declaration order.
+func edges(s *machine.Spec) []edge {
+	var out []edge
+	for _, st := range s.States {
+		for _, ev := range s.EventNames() {
+			if to, ok := s.Next(st, ev); ok {
+				out = append(out, edge{st, ev, to})
+			}
+		}
+	}
+	return out
+}
+
+// final reports whether no declared event leaves state.
+func final(s *machine.Spec, state string) bool {
+	for _, ev := range s.EventNames() {
+		if _, ok := s.Next(state, ev); ok {
+			return false
+		}
+	}
+	return true
+}
+
+// successors lists the states one declared event leads to from state
+// (itself included for a self-transition), in declaration order.
+func successors(s *machine.Spec, state string) []string {
+	next := map[string]bool{}
+	for _, ev := range s.EventNames() {
+		if to, ok := s.Next(state, ev); ok {
+			next[to] = true
+		}
+	}
+	var out []string
+	for _, st := range s.States {
+		if next[st] {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// sources lists the states from which event is declared, in declaration
+// order, and where it leads.
+func sources(s *machine.Spec, event string) (from []string, to string) {
+	for _, st := range s.States {
+		if dst, ok := s.Next(st, event); ok {
+			from = append(from, st)
+			to = dst
+		}
+	}
+	return from, to
+}
+
+// genericKeys are looplab/fsm's generic callback keys by phase, in the order
+// looplab runs the phases. A named key runs before the generic one of its
+// phase; leave and enter run only when the state changes.
+var genericKeys = []struct {
+	prefix, key string
+	onChange    bool
+}{
+	{"before_", "before_event", false},
+	{"leave_", "leave_state", true},
+	{"enter_", "enter_state", true},
+	{"after_", "after_event", false},
+}
+
+// callbacks returns the documented callback keys that run when event fires
+// in state, in looplab/fsm's order. The named keys come from
+// [machine.Spec.Callbacks]; the generic keys the declaration documents
+// (such as the server's leave_state) are added in their phase, since
+// Spec.Callbacks lists only named ones.
+func callbacks(s *machine.Spec, state, event string) []string {
+	to, ok := s.Next(state, event)
+	if !ok {
+		return nil
+	}
+	named := s.Callbacks(state, event)
+	var out []string
+	for _, g := range genericKeys {
+		for _, k := range named {
+			if strings.HasPrefix(k, g.prefix) && k != g.key {
+				out = append(out, k)
+			}
+		}
+		if _, documented := s.CallbackDocs[g.key]; documented && (to != state || !g.onChange) {
+			out = append(out, g.key)
+		}
+	}
+	return out
+}
