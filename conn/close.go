@@ -145,6 +145,9 @@ func (c *Conn) protocolError(err error) {
 
 // sendErr queues "-ERR 'msg'" for the client.
 func (c *Conn) sendErr(msg string) {
+	if c.tracing() {
+		c.traceOut("-ERR '" + msg + "'")
+	}
 	b := make([]byte, 0, len(msg)+9)
 	b = append(b, "-ERR '"...)
 	b = append(b, msg...)

@@ -18,6 +18,8 @@ type Config struct {
 	WriteDeadline  time.Duration
 	PingInterval   time.Duration
 	PingMax        int
+	// MaxTracedMsgLen truncates traced payloads (0: unlimited).
+	MaxTracedMsgLen int
 	// Info is the server part of the INFO line; client_id and client_ip are
 	// filled in per connection.
 	Info Info

@@ -73,6 +73,7 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 		hdrLen = -1
 	}
 	b := d.out.buf
+	start := len(b)
 	if hdrLen >= 0 {
 		b = append(b, "HMSG "...)
 	} else {
@@ -91,12 +92,20 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 		b = append(b, ' ')
 	}
 	b = strconv.AppendInt(b, int64(len(msg)), 10)
+	var traced []byte
+	if d.tracing() {
+		traced = append(traced, b[start:]...)
+	}
 	b = append(b, "\r\n"...)
 	b = append(b, msg...)
 	b = append(b, "\r\n"...)
 	d.out.buf = b
 	over := d.cfg.MaxPending > 0 && d.out.pending() > d.cfg.MaxPending
 	d.mu.Unlock()
+	if traced != nil {
+		d.traceOut(string(traced))
+		d.tracePayload("->>", msg)
+	}
 
 	d.outMsgs.Add(1)
 	d.outBytes.Add(int64(len(msg)))

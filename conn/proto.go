@@ -2,6 +2,7 @@ package conn
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/natsd/natsd/conn/subject"
@@ -21,6 +22,9 @@ var (
 // OnConnect applies the client's CONNECT options.
 func (h *protoHandler) OnConnect(arg []byte) error {
 	c := (*Conn)(h)
+	if c.tracing() {
+		c.traceIn("CONNECT", arg)
+	}
 	c.mu.Lock()
 	opts := c.opts
 	c.mu.Unlock()
@@ -50,6 +54,10 @@ func (h *protoHandler) OnConnect(arg []byte) error {
 // OnPing answers PONG.
 func (h *protoHandler) OnPing() error {
 	c := (*Conn)(h)
+	if c.tracing() {
+		c.traceIn("PING")
+		c.traceOut("PONG")
+	}
 	c.queue(pongProto)
 	c.pcdAdd(c)
 	return nil
@@ -58,6 +66,9 @@ func (h *protoHandler) OnPing() error {
 // OnPong clears the outstanding pings and measures the round trip.
 func (h *protoHandler) OnPong() error {
 	c := (*Conn)(h)
+	if c.tracing() {
+		c.traceIn("PONG")
+	}
 	c.mu.Lock()
 	c.pingsOut = 0
 	if !c.rttStart.IsZero() {
@@ -73,6 +84,9 @@ func (h *protoHandler) OnPong() error {
 // ignored.
 func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 	c := (*Conn)(h)
+	if c.tracing() {
+		c.traceIn("SUB", subj, queue, sid)
+	}
 	s := &Subscription{conn: c, subject: string(subj), queue: string(queue), sid: string(sid)}
 	if !subject.ValidSubject(s.subject) || (queue != nil && !subject.ValidQueue(s.queue)) {
 		c.sendErr("Invalid Subject")
@@ -109,6 +123,13 @@ func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 // OnUnsub removes a subscription now, or after max messages in total.
 func (h *protoHandler) OnUnsub(sid []byte, max int) error {
 	c := (*Conn)(h)
+	if c.tracing() {
+		var m []byte
+		if max > 0 {
+			m = strconv.AppendInt(nil, int64(max), 10)
+		}
+		c.traceIn("UNSUB", sid, m)
+	}
 	c.mu.Lock()
 	s := c.subs[string(sid)]
 	c.mu.Unlock()
@@ -140,6 +161,15 @@ func (c *Conn) unsubscribe(s *Subscription) {
 // OnPub routes a message to every matching subscription.
 func (h *protoHandler) OnPub(subj, reply []byte, hdrLen int, msg []byte) error {
 	c := (*Conn)(h)
+	if c.tracing() {
+		size := strconv.AppendInt(nil, int64(len(msg)), 10)
+		if hdrLen >= 0 {
+			c.traceIn("HPUB", subj, reply, strconv.AppendInt(nil, int64(hdrLen), 10), size)
+		} else {
+			c.traceIn("PUB", subj, reply, size)
+		}
+		c.tracePayload("<<-", msg)
+	}
 	c.inMsgs.Add(1)
 	c.inBytes.Add(int64(len(msg)))
 	c.sh.Stats.InMsgs.Add(1)
@@ -168,6 +198,9 @@ func (c *Conn) verbose() bool { return c.opts.Verbose }
 // ok queues +OK when the client asked for verbose mode.
 func (c *Conn) ok(verbose bool) {
 	if verbose {
+		if c.tracing() {
+			c.traceOut("+OK")
+		}
 		c.queue(okProto)
 		c.pcdAdd(c)
 	}

@@ -49,6 +49,8 @@ type Options struct {
 	WriteDeadline  time.Duration
 	PingInterval   time.Duration
 	PingMax        int
+	// MaxTracedMsgLen truncates payloads in trace logs (0: unlimited).
+	MaxTracedMsgLen int
 
 	LameDuckDuration    time.Duration
 	LameDuckGracePeriod time.Duration

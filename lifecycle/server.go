@@ -409,12 +409,13 @@ func stateFromName(name string) State {
 // connConfig builds what new connections get from the options.
 func (s *Server) connConfig(o *Options, port int) *conn.Config {
 	return &conn.Config{
-		MaxControlLine: o.MaxControlLine,
-		MaxPayload:     o.MaxPayload,
-		MaxPending:     o.MaxPending,
-		WriteDeadline:  o.WriteDeadline,
-		PingInterval:   o.PingInterval,
-		PingMax:        o.PingMax,
+		MaxControlLine:  o.MaxControlLine,
+		MaxPayload:      o.MaxPayload,
+		MaxPending:      o.MaxPending,
+		WriteDeadline:   o.WriteDeadline,
+		PingInterval:    o.PingInterval,
+		PingMax:         o.PingMax,
+		MaxTracedMsgLen: o.MaxTracedMsgLen,
 		Info: conn.Info{
 			ServerID:   s.pubKey,
 			ServerName: o.ServerName,

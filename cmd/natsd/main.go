@@ -156,6 +156,8 @@ func buildSettings(cli *CLI) (*settings, []string, error) {
 	if err := applyFlags(cli, st); err != nil {
 		return nil, nil, err
 	}
+	// The connections truncate what they trace.
+	st.Server.MaxTracedMsgLen = st.Log.MaxTracedMsgLen
 	o := st.Server
 	o.SetDefaults()
 	if err := o.Validate(); err != nil {
