@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"crypto/tls"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +21,11 @@ type Config struct {
 	PingMax        int
 	// MaxTracedMsgLen truncates traced payloads (0: unlimited).
 	MaxTracedMsgLen int
+	// TLS, when set, makes every connection TLS: INFO goes out in the
+	// clear, then the client must complete a handshake within TLSTimeout
+	// (else the connection closes with TLSHandshakeError).
+	TLS        *tls.Config
+	TLSTimeout time.Duration
 	// Info is the server part of the INFO line; client_id and client_ip are
 	// filled in per connection.
 	Info Info
@@ -39,6 +45,8 @@ type Info struct {
 	MaxPayload   int      `json:"max_payload"`
 	ClientID     uint64   `json:"client_id,omitempty"`
 	ClientIP     string   `json:"client_ip,omitempty"`
+	TLSRequired  bool     `json:"tls_required,omitempty"`
+	TLSVerify    bool     `json:"tls_verify,omitempty"`
 	ConnectURLs  []string `json:"connect_urls,omitempty"`
 	LameDuckMode bool     `json:"ldm,omitempty"`
 }

@@ -18,8 +18,12 @@ import (
 // flushes queued output, and [Conn.Close] from any goroutine starts the
 // transition to Closing.
 type Conn struct {
-	cid   uint64
+	cid uint64
+	// nc is the accepted socket: closing it ends both goroutines. rw is
+	// what the reader and writer use: nc, or the TLS connection over it,
+	// set by Run before either goroutine starts.
 	nc    net.Conn
+	rw    net.Conn
 	cfg   *Config
 	sh    *Shared
 	start time.Time
@@ -86,6 +90,7 @@ func New(cid uint64, nc net.Conn, cfg *Config, sh *Shared) *Conn {
 	c := &Conn{
 		cid:    cid,
 		nc:     nc,
+		rw:     nc,
 		cfg:    cfg,
 		sh:     sh,
 		start:  time.Now(),
@@ -114,6 +119,9 @@ func New(cid uint64, nc net.Conn, cfg *Config, sh *Shared) *Conn {
 // A connection closed before Run (refused by the server) only flushes what
 // was queued.
 func (c *Conn) Run(spawn func(func())) {
+	if c.cfg.TLS != nil && c.State() == Open {
+		c.handshake()
+	}
 	c.mu.Lock()
 	open := c.State() == Open
 	if open && c.cfg.PingInterval > 0 {
@@ -166,7 +174,7 @@ func (c *Conn) readLoop() {
 	buf := make([]byte, startReadBuf)
 	short := 0
 	for {
-		n, err := c.nc.Read(buf)
+		n, err := c.rw.Read(buf)
 		if n > 0 {
 			c.lastIn.Store(time.Now().UnixNano())
 			perr := c.parser.Parse(buf[:n], h)

@@ -93,7 +93,7 @@ func (c *Conn) write(data []byte) error {
 	if d := c.cfg.WriteDeadline; d > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
-	_, err := c.nc.Write(data)
+	_, err := c.rw.Write(data)
 	return err
 }
 

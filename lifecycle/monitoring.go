@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log"
@@ -44,6 +45,19 @@ func (s *Server) bindExtraListeners(o *Options, ports *Ports) ([]extraListener, 
 		msg := fmt.Sprintf("Starting http monitor on %s", joinHostPort(o.HTTPHost, addr.Port))
 		bound = append(bound, s.httpListener("monitoring", ln, h, msg))
 		ports.Monitoring = urlsFor("http", addr)
+	}
+	if o.HTTPSPort != 0 {
+		ln, err := listenTCP(o.HTTPHost, o.HTTPSPort)
+		if err != nil {
+			return fail(fmt.Errorf("monitoring (https): %w", err))
+		}
+		addr := ln.Addr().(*net.TCPAddr)
+		mon := s.tls.Clone()
+		mon.ClientAuth = tls.NoClientCert
+		h := monitor.New(monitorSource{s: s, httpPort: addr.Port})
+		msg := fmt.Sprintf("Starting https monitor on %s", joinHostPort(o.HTTPHost, addr.Port))
+		bound = append(bound, s.httpListener("monitoring (https)", tls.NewListener(ln, mon), h, msg))
+		ports.Monitoring = append(ports.Monitoring, urlsFor("https", addr)...)
 	}
 	if o.ProfPort != 0 {
 		ln, err := listenTCP(o.Host, o.ProfPort)

@@ -22,6 +22,7 @@ const (
 	DefaultLameDuckDuration    = 2 * time.Minute
 	DefaultLameDuckGracePeriod = 10 * time.Second
 	DefaultShutdownTimeout     = 10 * time.Second
+	DefaultTLSTimeout          = 2 * time.Second
 	DefaultMaxClosedClients    = 10000
 	DefaultSystemAccount       = "$SYS"
 	// RandomPort asks for a random free port.
@@ -37,7 +38,18 @@ type Options struct {
 
 	HTTPHost string // monitoring listener host (default: Host)
 	HTTPPort int    // 0: off; -1: random
-	ProfPort int    // 0: off; -1: random
+	// HTTPSPort serves monitoring over TLS (needs the TLS options).
+	HTTPSPort int
+	ProfPort  int // 0: off; -1: random
+
+	// TLS for client connections: with TLS (or TLSVerify) set, every
+	// client must complete a handshake within TLSTimeout after INFO.
+	TLS        bool
+	TLSCert    string
+	TLSKey     string
+	TLSCACert  string
+	TLSVerify  bool
+	TLSTimeout time.Duration
 
 	PidFile      string
 	PortsFileDir string
@@ -117,6 +129,9 @@ func (o *Options) SetDefaults() {
 	if o.LameDuckGracePeriod == 0 && o.LameDuckDuration > DefaultLameDuckGracePeriod {
 		o.LameDuckGracePeriod = DefaultLameDuckGracePeriod
 	}
+	if o.TLSTimeout == 0 {
+		o.TLSTimeout = DefaultTLSTimeout
+	}
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = DefaultShutdownTimeout
 	}
@@ -140,6 +155,15 @@ func (o *Options) Validate() error {
 	}
 	if o.ProfPort < RandomPort || o.ProfPort > 65535 {
 		errs = append(errs, fmt.Errorf("prof_port: %d is not a port number", o.ProfPort))
+	}
+	if o.HTTPSPort < RandomPort || o.HTTPSPort > 65535 {
+		errs = append(errs, fmt.Errorf("https_port: %d is not a port number", o.HTTPSPort))
+	}
+	if (o.TLS || o.TLSVerify || o.HTTPSPort != 0) && (o.TLSCert == "" || o.TLSKey == "") {
+		errs = append(errs, fmt.Errorf("tls: a certificate and its key are required (--tlscert and --tlskey, or cert_file and key_file)"))
+	}
+	if o.TLSVerify && o.TLSCACert == "" {
+		errs = append(errs, fmt.Errorf("tls: verifying clients needs a CA certificate (--tlscacert, or ca_file)"))
 	}
 	if o.MaxConn < 0 {
 		errs = append(errs, fmt.Errorf("max_connections: must not be negative"))

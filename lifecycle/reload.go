@@ -39,6 +39,8 @@ var fixedOptions = []struct {
 	{"http_host", func(o *Options) any { return o.HTTPHost }},
 	{"http_port", func(o *Options) any { return o.HTTPPort }},
 	{"prof_port", func(o *Options) any { return o.ProfPort }},
+	{"https_port", func(o *Options) any { return o.HTTPSPort }},
+	{"tls", func(o *Options) any { return []any{o.TLS, o.TLSCert, o.TLSKey, o.TLSCACert, o.TLSVerify, o.TLSTimeout} }},
 	{"max_closed_clients", func(o *Options) any { return o.MaxClosedClients }},
 	{"system_account", func(o *Options) any { return o.SystemAccount }},
 	{"no_system_account", func(o *Options) any { return o.NoSystemAccount }},

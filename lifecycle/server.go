@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -38,6 +39,7 @@ type Server struct {
 	started time.Time
 
 	opts atomic.Pointer[Options]
+	tls  *tls.Config                 // client TLS, nil without; fixed for the server's life
 	cfg  atomic.Pointer[conn.Config] // what new connections get
 
 	fsm     *fsm.FSM // touched only by the lifecycle loop
@@ -135,6 +137,9 @@ func New(opts *Options) (*Server, error) {
 		Stats:    &s.stats,
 		Log:      s.log,
 		OnClosed: s.onConnClosed,
+	}
+	if s.tls, err = TLSConfig(&o); err != nil {
+		return nil, err
 	}
 	s.opts.Store(&o)
 	s.current.Store(&stateSince{State: Init, Since: time.Now()})
@@ -417,15 +422,19 @@ func (s *Server) connConfig(o *Options, port int) *conn.Config {
 		PingMax:         o.PingMax,
 		MaxTracedMsgLen: o.MaxTracedMsgLen,
 		Info: conn.Info{
-			ServerID:   s.pubKey,
-			ServerName: o.ServerName,
-			Version:    Version,
-			Proto:      1,
-			Go:         runtime.Version(),
-			Host:       o.Host,
-			Port:       port,
-			Headers:    true,
-			MaxPayload: o.MaxPayload,
+			ServerID:    s.pubKey,
+			ServerName:  o.ServerName,
+			Version:     Version,
+			Proto:       1,
+			Go:          runtime.Version(),
+			Host:        o.Host,
+			Port:        port,
+			Headers:     true,
+			MaxPayload:  o.MaxPayload,
+			TLSRequired: s.clientTLS(o) != nil,
+			TLSVerify:   o.TLSVerify,
 		},
+		TLS:        s.clientTLS(o),
+		TLSTimeout: o.TLSTimeout,
 	}
 }

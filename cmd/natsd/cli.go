@@ -29,7 +29,7 @@ type CLI struct {
 
 	// Monitoring
 	HTTPPort  int `short:"m" name:"http_port" group:"Monitoring" placeholder:"PORT" help:"HTTP port for /varz, /connz, /healthz, /lifecyclez (-1: random)."`
-	HTTPSPort int `name:"https_port" group:"Monitoring" placeholder:"PORT" help:"HTTPS port for monitoring (needs TLS)."`
+	HTTPSPort int `name:"https_port" group:"Monitoring" placeholder:"PORT" help:"(-ms) HTTPS port for monitoring (needs --tlscert and --tlskey)."`
 	Profile   int `name:"profile" group:"Monitoring" placeholder:"PORT" help:"Port for Go's pprof handlers (-1: random)."`
 
 	// Lifecycle

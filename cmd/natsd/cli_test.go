@@ -144,7 +144,8 @@ func TestBadInput(t *testing.T) {
 		{"grace >= duration", []string{"-c", write("grace.conf", "lame_duck_duration: 10s\nlame_duck_grace_period: 10s\n")}, "lame_duck_grace_period (10s) must be less than lame_duck_duration (10s)"},
 		{"bad log format", []string{"--log_format", "xml"}, "--log_format"},
 		{"bad signal", []string{"--signal", "explode"}, "unknown signal command \"explode\""},
-		{"tls not supported", []string{"--tls"}, "TLS is not supported"},
+		{"tls without a certificate", []string{"--tls"}, "tls: a certificate and its key are required"},
+		{"tls with a missing certificate", []string{"--tls", "--tlscert", "/nonexistent.pem", "--tlskey", "/nonexistent.key"}, "tls: load certificate /nonexistent.pem"},
 	}
 	if os.Geteuid() != 0 {
 		cases = append(cases, struct {

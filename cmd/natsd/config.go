@@ -118,6 +118,8 @@ var configOptions = map[string]func(*settings, any) error{
 	"http_port":          setInt(func(s *settings) *int { return &s.Server.HTTPPort }),
 	"monitor_port":       setInt(func(s *settings) *int { return &s.Server.HTTPPort }),
 	"http_host":          setString(func(s *settings) *string { return &s.Server.HTTPHost }),
+	"https_port":         setInt(func(s *settings) *int { return &s.Server.HTTPSPort }),
+	"tls":                setTLSBlock,
 	"prof_port":          setInt(func(s *settings) *int { return &s.Server.ProfPort }),
 	"pid_file":           setString(func(s *settings) *string { return &s.Server.PidFile }),
 	"ports_file_dir":     setString(func(s *settings) *string { return &s.Server.PortsFileDir }),
@@ -144,6 +146,47 @@ var configOptions = map[string]func(*settings, any) error{
 	"logtime_utc":        setBool(func(s *settings) *bool { return &s.Log.LogtimeUTC }),
 	"log_format":         setString(func(s *settings) *string { return &s.Log.Format }),
 	"max_traced_msg_len": setInt(func(s *settings) *int { return &s.Log.MaxTracedMsgLen }),
+}
+
+// setTLSBlock reads nats-server's tls { cert_file, key_file, ca_file,
+// verify, timeout } block; its presence turns TLS on.
+func setTLSBlock(s *settings, v any) error {
+	block, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("expected a block, got %s", describe(v))
+	}
+	s.Server.TLS = true
+	for k, raw := range block {
+		if t, ok := raw.(token); ok {
+			raw = t.Value()
+		}
+		var err error
+		switch k {
+		case "cert_file":
+			s.Server.TLSCert, err = asString(raw)
+		case "key_file":
+			s.Server.TLSKey, err = asString(raw)
+		case "ca_file":
+			s.Server.TLSCACert, err = asString(raw)
+		case "verify":
+			b, ok := raw.(bool)
+			if !ok {
+				err = fmt.Errorf("expected a boolean, got %s", describe(raw))
+			}
+			s.Server.TLSVerify = b
+		case "timeout":
+			err = setDuration(func(s *settings) *time.Duration { return &s.Server.TLSTimeout })(s, raw)
+			if f, ok := raw.(float64); ok && err != nil {
+				s.Server.TLSTimeout, err = time.Duration(f*float64(time.Second)), nil
+			}
+		default:
+			err = fmt.Errorf("unknown option %q", k)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %v", k, err)
+		}
+	}
+	return nil
 }
 
 func setString(field func(*settings) *string) func(*settings, any) error {

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -116,7 +115,6 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	opts.Notifier = notifier
 	srv, err := lifecycle.New(&opts)
 	if err != nil {
-		log.Errorf("%v", err)
 		fmt.Fprintf(stderr, "natsd: %v\n", err)
 		return exitError
 	}
@@ -160,7 +158,11 @@ func buildSettings(cli *CLI) (*settings, []string, error) {
 	st.Server.MaxTracedMsgLen = st.Log.MaxTracedMsgLen
 	o := st.Server
 	o.SetDefaults()
-	if err := o.Validate(); err != nil {
+	err := o.Validate()
+	if err == nil {
+		_, err = lifecycle.TLSConfig(&o)
+	}
+	if err != nil {
 		if cli.Config != "" {
 			return nil, nil, fmt.Errorf("config file %s: %w", cli.Config, err)
 		}
@@ -193,8 +195,23 @@ func applyFlags(cli *CLI, st *settings) error {
 	if cli.Profile != 0 {
 		s.ProfPort = cli.Profile
 	}
-	if cli.HTTPSPort != 0 || cli.TLS || cli.TLSVerify || cli.TLSCert != "" || cli.TLSKey != "" || cli.TLSCACert != "" {
-		return errors.New("TLS is not supported by this natsd build (--tls, --tlscert, --tlskey, --tlscacert, --tlsverify, --https_port)")
+	if cli.HTTPSPort != 0 {
+		s.HTTPSPort = cli.HTTPSPort
+	}
+	if cli.TLS {
+		s.TLS = true
+	}
+	if cli.TLSVerify {
+		s.TLSVerify = true
+	}
+	if cli.TLSCert != "" {
+		s.TLSCert = cli.TLSCert
+	}
+	if cli.TLSKey != "" {
+		s.TLSKey = cli.TLSKey
+	}
+	if cli.TLSCACert != "" {
+		s.TLSCACert = cli.TLSCACert
 	}
 	l := &st.Log
 	if cli.Log != "" {
