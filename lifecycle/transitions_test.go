@@ -127,3 +127,46 @@ func TestHistoryOfAShutdown(t *testing.T) {
 		"shutting_down -stopped-> stopped (shutdown complete)",
 	})
 }
+
+// historyLines renders the history as "from -event-> to (cause)".
+func historyLines(s *Server) []string {
+	var got []string
+	for _, tr := range s.History() {
+		got = append(got, tr.From+" -"+tr.Event+"-> "+tr.To+" ("+tr.Cause+")")
+	}
+	return got
+}
+
+func TestHistoryOfALameDuck(t *testing.T) {
+	s := startServer(t, func(o *Options) {
+		o.LameDuckDuration = 200 * time.Millisecond
+		o.LameDuckGracePeriod = 50 * time.Millisecond
+	})
+	connect(t, s)
+	waitFor(t, "client", func() bool { return s.NumClients() == 1 })
+	assert.NilError(t, s.EnterLameDuckCause("test"))
+	s.WaitForShutdown()
+	assert.DeepEqual(t, historyLines(s), []string{
+		"init -start-> listening (start)",
+		"listening -enter_lame_duck-> lame_duck (test)",
+		"lame_duck -shutdown-> shutting_down (lame duck drain complete)",
+		"shutting_down -stopped-> stopped (shutdown complete)",
+	})
+}
+
+func TestHistoryOfAReload(t *testing.T) {
+	s := startServer(t, nil)
+	o := s.Options()
+	o.MaxPayload = 4096
+	assert.NilError(t, s.Reload(&o, "test reload"))
+	o.Port = 1 // cannot change live: refused, not recorded
+	assert.ErrorContains(t, s.Reload(&o, "refused reload"), "cannot change port")
+	assert.NilError(t, s.ShutdownCause("test"))
+	assert.DeepEqual(t, historyLines(s), []string{
+		"init -start-> listening (start)",
+		"listening -reload-> listening (test reload)",
+		"listening -shutdown-> shutting_down (test)",
+		"shutting_down -stopped-> stopped (shutdown complete)",
+	})
+	assert.Equal(t, s.Options().MaxPayload, 4096)
+}

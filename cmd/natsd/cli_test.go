@@ -200,6 +200,6 @@ func TestVersionAndHelp(t *testing.T) {
 		assert.Assert(t, strings.Contains(help, "\n"+group+"\n"), "help lacks group %s:\n%s", group, help)
 	}
 	for _, line := range strings.Split(help, "\n") {
-		assert.Assert(t, len(line) <= 100, "help line wider than a terminal: %q", line)
+		assert.Assert(t, len(line) <= 80, "help line wider than an 80-column terminal: %q", line)
 	}
 }

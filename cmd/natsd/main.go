@@ -42,7 +42,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		kong.Description("A NATS-protocol server whose lifecycle is a declared state machine.\nFlags and config options are nats-server's; see docs/lifecycle.md."),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(c int) { panic(kongExit(c)) }),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 80}),
 	)
 	if err != nil {
 		fmt.Fprintf(stderr, "natsd: %v\n", err)

@@ -290,3 +290,27 @@ func TestBindFailureIsOneLineAndExit1(t *testing.T) {
 	p.signal(syscall.SIGTERM)
 	assert.Equal(t, p.wait(), 0)
 }
+
+// TestSignalFindsTheRunningNatsd: --signal without a PID finds the single
+// running natsd through /proc; with several it lists their PIDs and
+// refuses; a trailing * selects them all.
+func TestSignalFindsTheRunningNatsd(t *testing.T) {
+	a := startNatsd(t)
+	code, out := runNatsd(t, "--signal", "reopen")
+	// Other natsd processes may run on this machine; with ours alone it
+	// is sent, with more it is refused naming ours.
+	if code == 0 {
+		assert.Assert(t, strings.Contains(out, "sent reopen to PID "+strconv.Itoa(a.cmd.Process.Pid)), out)
+	}
+	b := startNatsd(t)
+	code, out = runNatsd(t, "--signal", "reopen")
+	assert.Equal(t, code, 1, out)
+	for _, p := range []*proc{a, b} {
+		assert.Assert(t, strings.Contains(out, strconv.Itoa(p.cmd.Process.Pid)), "PID %d not listed: %s", p.cmd.Process.Pid, out)
+	}
+	assert.Assert(t, strings.Contains(out, "multiple natsd processes running"), out)
+	code, out = runNatsd(t, "--signal", "term=*")
+	assert.Equal(t, code, 0, out)
+	assert.Equal(t, a.wait(), 0)
+	assert.Equal(t, b.wait(), 0)
+}
