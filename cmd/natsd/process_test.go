@@ -102,26 +102,9 @@ func (p *proc) waitLogFile(path, s string) {
 func startNatsd(t *testing.T, args ...string) *proc {
 	t.Helper()
 	dir := t.TempDir()
-	p := &proc{t: t, dir: dir, pidFile: filepath.Join(dir, "natsd.pid"), out: &syncBuffer{}, exited: make(chan struct{})}
-	all := append([]string{"-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", dir, "-P", p.pidFile}, args...)
-	p.cmd = exec.Command(natsdBin, all...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	assert.NilError(t, p.cmd.Start())
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			p.cmd.Process.Kill()
-			<-p.exited
-		}
-		if t.Failed() {
-			t.Logf("natsd output:\n%s", p.out.String())
-		}
-	})
+	pidFile := filepath.Join(dir, "natsd.pid")
+	p := startNatsdPlain(t, append([]string{"-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", dir, "-P", pidFile}, args...)...)
+	p.dir, p.pidFile = dir, pidFile
 	poll.WaitOn(t, func(poll.LogT) poll.Result {
 		select {
 		case <-p.exited:
