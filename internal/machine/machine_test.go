@@ -40,7 +40,9 @@ func TestValidateRefusesInconsistentDeclarations(t *testing.T) {
 		{"undeclared initial", func(s *Spec) { s.Initial = "ajar" }, `initial state "ajar" is not declared`},
 		{"undeclared destination", func(s *Spec) { s.Events[0].Dst = "ajar" }, `leads to undeclared state "ajar"`},
 		{"undeclared source", func(s *Spec) { s.Events[0].Src = []string{"ajar"} }, `starts from undeclared state "ajar"`},
-		{"duplicate pair", func(s *Spec) { s.Events = append(s.Events, fsm.EventDesc{Name: "open", Src: []string{"closed"}, Dst: "broken"}) }, `declared twice from "closed"`},
+		{"duplicate pair", func(s *Spec) {
+			s.Events = append(s.Events, fsm.EventDesc{Name: "open", Src: []string{"closed"}, Dst: "broken"})
+		}, `declared twice from "closed"`},
 		{"state without doc", func(s *Spec) { delete(s.StateDocs, "broken") }, `state "broken" has no doc`},
 		{"event without doc", func(s *Spec) { delete(s.EventDocs, "kick") }, `event "kick" has no doc`},
 		{"misspelled callback", func(s *Spec) { s.CallbackDocs["enter_opne"] = "x" }, `names no declared state`},
