@@ -33,5 +33,27 @@ fmt-check:
 docs:
 	$(GO) run ./fsmgen -out docs
 
+# The reliability suites at full size (20,000 connections, 50 publishers and
+# 50 subscribers, 20 signal storms; see docs/reliability.md), run without
+# -race against a natsd built without -race. A few minutes. Prints the
+# table of figures and writes it into docs/reliability.md.
+SOAK_REPORT ?= bin/soak.jsonl
+SOAK_RUN    ?= TestScaleShutdown|TestShutdownUnderPublishLoad|TestStuckClients|TestVanishingClients|TestSignalStorm
+soak:
+	@mkdir -p $(dir $(SOAK_REPORT)) && rm -f $(SOAK_REPORT)
+	NATSD_SOAK=1 NATSD_SOAK_REPORT=$(abspath $(SOAK_REPORT)) $(GO) test -count=1 -timeout 30m -run '$(SOAK_RUN)' ./lifecycle ./cmd/natsd
+	$(GO) run ./internal/soak/report -in $(SOAK_REPORT) -doc docs/reliability.md
+
+# Runs each fuzz target for FUZZTIME (`make test` runs their corpora in
+# testdata/fuzz). New failing inputs land in testdata/fuzz: commit them.
+FUZZTIME ?= 30s
+FUZZ     := ./conn/parser:FuzzParse ./conn:FuzzConnect ./conn/subject:FuzzMatch
+fuzz:
+	@for t in $(FUZZ); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "$(GO) test -run '^$$' -fuzz '^$$name$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg || exit 1; \
+	done
+
 clean:
 	rm -rf bin

@@ -228,16 +228,28 @@ func (s *Server) handle(r request) error {
 // request hands an event to the lifecycle loop and waits for its outcome.
 // Once the server is Stopped it answers without the loop: nil for shutdown
 // and lame duck, an error naming the state otherwise.
+//
+// While shutting down the loop is busy in the shutdown callback (up to
+// shutdown_timeout), and nothing but stopped can follow, so a request then
+// is answered at once, without waiting for the loop: a signal handler
+// asking for a reload or a lame duck is never held up by a shutdown.
 func (s *Server) request(event, cause string, arg any) error {
+	if st := s.State(); st == ShuttingDown || st == Stopped {
+		switch event {
+		case EventShutdown:
+			return nil
+		case EventEnterLameDuck:
+			s.log.Infof("Lame duck request ignored in state %s (%s)", st, cause)
+			return nil
+		}
+		return fmt.Errorf("%s refused: the server is %s", event, st)
+	}
 	r := request{event: event, cause: cause, arg: arg, reply: make(chan error, 1)}
 	select {
 	case s.reqs <- r:
 		return <-r.reply
 	case <-s.done:
-		if event == EventShutdown || event == EventEnterLameDuck {
-			return nil
-		}
-		return fmt.Errorf("%s refused: the server is %s", event, Stopped)
+		return s.request(event, cause, arg) // answered as Stopped above
 	}
 }
 

@@ -100,6 +100,17 @@ func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
 	s.log.Infof("Server Exiting..")
 }
 
+// RemoveFiles removes the PID and ports files now, best effort. It is for
+// a process about to exit without finishing its shutdown (the operator's
+// second SIGINT), so that it leaves no stale file behind.
+func (s *Server) RemoveFiles() {
+	s.mu.Lock()
+	pidFile, portsFile := s.pidFile, s.portsFile
+	s.mu.Unlock()
+	removeFile(portsFile)
+	removeFile(pidFile)
+}
+
 // enterStopped releases WaitForShutdown.
 func (s *Server) enterStopped(_ context.Context, _ *fsm.Event) {
 	close(s.done)

@@ -19,6 +19,10 @@ type daemon struct {
 }
 
 // trapSignals starts the signal loop and returns a function that stops it.
+// Stopping quits the loop but keeps the signals trapped (signal.Stop would
+// restore the default actions, so a late SIGHUP or SIGQUIT would kill or
+// dump the process as it exits); once the channel is full, late signals are
+// dropped.
 //
 //	SIGINT, SIGQUIT  graceful shutdown (a SIGINT while shutting down exits 1 at once)
 //	SIGTERM          graceful shutdown; ignored in lame duck, as nats-server
@@ -42,7 +46,6 @@ func (d *daemon) trapSignals() (stop func()) {
 		}
 	}()
 	return func() {
-		signal.Stop(sigs)
 		close(quit)
 		<-done
 	}
@@ -58,6 +61,7 @@ func (d *daemon) handle(sig syscall.Signal) {
 	case syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM:
 		if sig == syscall.SIGINT && state == lifecycle.ShuttingDown {
 			log.Errorf("Trapped %s while shutting down: exiting now", signalName(sig))
+			d.srv.RemoveFiles()
 			d.exit(exitError)
 			return
 		}
