@@ -8,6 +8,15 @@ import (
 	"github.com/natsd/natsd/conn"
 )
 
+// closeMargin is the end of the window kept free of scheduled closes, so
+// that the last close — scheduled, then flushed and seen by the client —
+// still lands inside the window: 3% of it, at most a second. (Measured
+// without it: 5,000 clients over 28 s, last close seen 0.4% after the
+// window.)
+func closeMargin(window time.Duration) time.Duration {
+	return min(window*3/100, time.Second)
+}
+
 // minSlot is the shortest slot given to one close; with more clients than
 // the window has such slots, clients are closed in batches.
 const minSlot = 50 * time.Microsecond
@@ -63,7 +72,7 @@ func (s *Server) drain(ctx context.Context, clients []*conn.Conn, duration, grac
 			window = time.Second
 		}
 		s.rnd.Shuffle(len(clients), func(i, j int) { clients[i], clients[j] = clients[j], clients[i] })
-		plan := spread(len(clients), window, s.rnd.Int64N)
+		plan := spread(len(clients), window-closeMargin(window), s.rnd.Int64N)
 		start := time.Now()
 		for i, c := range clients {
 			if d := time.Until(start.Add(plan[i])); d > 0 {

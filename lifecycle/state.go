@@ -68,7 +68,7 @@ var Machine = (&machine.Spec{
 	StateDocs: map[string]string{
 		Init.String():         "Options are validated and the server identity (NKey) exists. Nothing is bound, no file is written.",
 		Listening.String():    "The client listener accepts; the PID and ports files exist; clients are served. /healthz answers 200.",
-		LameDuck.String():     "The client listener is closed, so new connections are refused. Existing clients got an INFO with \"ldm\":true and, after the grace period, are closed one by one, each at a random moment of its own slot (window / clients, at most 1 s) of the rest of the lame-duck duration. /healthz answers 503.",
+		LameDuck.String():     "The client listener is closed, so new connections are refused. Existing clients got an INFO with \"ldm\":true and, after the grace period, are closed one by one, each at a random moment of its own slot (the window less a 3% margin, divided by the clients, at most 1 s) of the rest of the lame-duck duration. /healthz answers 503.",
 		ShuttingDown.String(): "Listeners are closed; every client is closed with ServerShutdown, flushing its pending output within shutdown_timeout; goroutines are joined; files are removed.",
 		Stopped.String():      "Nothing is left: no listener, no connection, no goroutine, no PID or ports file. WaitForShutdown has returned.",
 	},
