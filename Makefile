@@ -33,6 +33,15 @@ fmt-check:
 docs:
 	$(GO) run ./fsmgen -out docs
 
+# Measures natsd beside nats-server v2.15.2 on this machine (installs the
+# pinned nats-server and nats CLI into .bench/bin when missing) and writes
+# docs/performance.md and docs/performance.tsv. About 10 minutes.
+# Extra flags: make bench BENCH_ARGS="-rounds 1 -only throughput,churn"
+BENCH_ARGS ?=
+bench: build
+	$(GO) build -o bin/natsd-bench ./bench
+	./bin/natsd-bench $(BENCH_ARGS)
+
 # The reliability suites at full size (20,000 connections, 50 publishers and
 # 50 subscribers, 20 signal storms; see docs/reliability.md), run without
 # -race against a natsd built without -race. A few minutes. Prints the

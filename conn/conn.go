@@ -22,13 +22,12 @@ type Conn struct {
 	// nc is the accepted socket: closing it ends both goroutines. rw is
 	// what the reader and writer use: nc, or the TLS connection over it,
 	// set by Run before either goroutine starts.
-	nc    net.Conn
-	rw    net.Conn
-	cfg   *Config
-	sh    *Shared
-	start time.Time
-	host  string
-	port  int
+	nc   net.Conn
+	rw   net.Conn
+	cfg  *Config
+	sh   *Shared
+	host string
+	port int
 
 	state  atomic.Int32  // a State
 	reason atomic.Uint32 // first ClosedState in the low byte, skipFlushBit set by any skip-flush reason
@@ -45,16 +44,25 @@ type Conn struct {
 	opts      connectOpts
 	pingTmr   *time.Timer
 	pingsOut  int
-	rttStart  time.Time
+	rttStart  int64 // unix nanoseconds of the unanswered PING that measures the RTT; 0: none
 	rtt       time.Duration
 
-	// wake tells the writer that output is queued or the state changed.
-	wake chan struct{}
+	// wake tells the writer, waiting on it with mu, that output is queued
+	// or the state changed (a condition rather than a channel: no
+	// allocation per connection).
+	wake sync.Cond
 
 	// Reader-owned: the parser and the connections this read batch queued
 	// output to, signalled once at the end of the batch.
 	parser *parser.Parser
 	pcd    map[*Conn]struct{}
+	// stalled is how long this read's deliveries have waited on slow
+	// receivers' stall gates; reset at every read.
+	stalled time.Duration
+	// Messages and payload bytes received (in) and delivered to others
+	// (out) by this read, added to the shared counters once per read
+	// rather than once per message.
+	readIn, readInBytes, readOut, readOutBytes int64
 
 	lastIn   atomic.Int64 // unix nanoseconds of the last input
 	inMsgs   atomic.Int64
@@ -93,9 +101,7 @@ func New(cid uint64, nc net.Conn, cfg *Config, sh *Shared) *Conn {
 		rw:     nc,
 		cfg:    cfg,
 		sh:     sh,
-		start:  time.Now(),
 		opts:   defaultConnectOpts,
-		wake:   make(chan struct{}, 1),
 		parser: parser.New(cfg.MaxControlLine, cfg.MaxPayload),
 	}
 	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
@@ -106,8 +112,10 @@ func New(cid uint64, nc net.Conn, cfg *Config, sh *Shared) *Conn {
 			c.port, _ = strconv.Atoi(p)
 		}
 	}
-	c.lastIn.Store(c.start.UnixNano())
-	c.entered[Open].Store(c.start.UnixNano())
+	c.wake.L = &c.mu
+	now := time.Now().UnixNano()
+	c.lastIn.Store(now)
+	c.entered[Open].Store(now)
 	c.live.Store(2)
 	c.sendInfo(false)
 	return c
@@ -177,7 +185,9 @@ func (c *Conn) readLoop() {
 		n, err := c.rw.Read(buf)
 		if n > 0 {
 			c.lastIn.Store(time.Now().UnixNano())
+			c.stalled = 0
 			perr := c.parser.Parse(buf[:n], h)
+			c.addReadCounts()
 			c.flushPending()
 			if perr != nil {
 				c.protocolError(perr)
@@ -220,6 +230,24 @@ const (
 	shrinkAfter  = 2
 )
 
+// addReadCounts adds this read's message counts to the connection's and
+// the server's counters. It runs before the read's output is flushed, so a
+// client that has its PONG sees its messages counted.
+func (c *Conn) addReadCounts() {
+	if c.readIn > 0 {
+		c.inMsgs.Add(c.readIn)
+		c.inBytes.Add(c.readInBytes)
+		c.sh.Stats.InMsgs.Add(c.readIn)
+		c.sh.Stats.InBytes.Add(c.readInBytes)
+		c.readIn, c.readInBytes = 0, 0
+	}
+	if c.readOut > 0 {
+		c.sh.Stats.OutMsgs.Add(c.readOut)
+		c.sh.Stats.OutBytes.Add(c.readOutBytes)
+		c.readOut, c.readOutBytes = 0, 0
+	}
+}
+
 // flushPending wakes the writers of every connection this read batch queued
 // output to.
 func (c *Conn) flushPending() {
@@ -230,9 +258,11 @@ func (c *Conn) flushPending() {
 }
 
 // goroutineDone is called by the reader and the writer as they return; the
-// last one moves the machine to Closed.
+// last one closes the socket (if nothing closed it before) and moves the
+// machine to Closed.
 func (c *Conn) goroutineDone() {
 	if c.live.Add(-1) == 0 {
+		c.nc.Close()
 		c.fire(EventDone)
 	}
 }

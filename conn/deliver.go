@@ -3,6 +3,7 @@ package conn
 import (
 	"math/rand/v2"
 	"strconv"
+	"time"
 	"unsafe"
 )
 
@@ -39,8 +40,8 @@ func (c *Conn) publish(subj, reply []byte, hdrLen int, msg []byte) {
 		}
 	}
 	if delivered > 0 {
-		c.sh.Stats.OutMsgs.Add(int64(delivered))
-		c.sh.Stats.OutBytes.Add(int64(delivered * len(msg)))
+		c.readOut += int64(delivered)
+		c.readOutBytes += int64(delivered * len(msg))
 		return
 	}
 	if len(reply) > 0 && c.opts.NoResponders {
@@ -67,13 +68,32 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 		d.mu.Unlock()
 		return false
 	}
+	if gate := d.out.stall; gate != nil && d != c {
+		// The receiver is falling behind: wait a little for its writer,
+		// so that a fast producer is slowed down before the receiver is
+		// closed as a slow consumer.
+		ttl := stallMin
+		if d.out.pending() >= d.cfg.MaxPending {
+			ttl = stallMax
+		}
+		d.mu.Unlock()
+		d.signal()
+		c.stallWait(gate, ttl)
+		d.mu.Lock()
+		if d.State() != Open {
+			d.mu.Unlock()
+			return false
+		}
+	}
 	if hdrLen >= 0 && !d.opts.Headers {
 		// A client that did not declare headers gets the payload alone.
 		msg = msg[hdrLen:]
 		hdrLen = -1
 	}
-	b := d.out.buf
-	start := len(b)
+	// The control line is formatted on the stack, then queued with the
+	// payload; a long subject or reply moves it to the heap.
+	var line [128]byte
+	b := line[:0]
 	if hdrLen >= 0 {
 		b = append(b, "HMSG "...)
 	} else {
@@ -92,18 +112,22 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 		b = append(b, ' ')
 	}
 	b = strconv.AppendInt(b, int64(len(msg)), 10)
-	var traced []byte
+	var traced string
 	if d.tracing() {
-		traced = append(traced, b[start:]...)
+		traced = string(b)
 	}
 	b = append(b, "\r\n"...)
-	b = append(b, msg...)
-	b = append(b, "\r\n"...)
-	d.out.buf = b
+	d.out.append(b)
+	d.out.append(msg)
+	d.out.append(crlf)
+	queued := d.out.pb
 	over := d.cfg.MaxPending > 0 && d.out.pending() > d.cfg.MaxPending
+	if !over && d.cfg.MaxPending > 0 && d.out.stall == nil && d.out.pending() > d.cfg.MaxPending/4*3 {
+		d.out.stall = make(chan struct{})
+	}
 	d.mu.Unlock()
-	if traced != nil {
-		d.traceOut(string(traced))
+	if traced != "" {
+		d.traceOut(traced)
 		d.tracePayload("->>", msg)
 	}
 
@@ -115,7 +139,7 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	}
 	if d == c {
 		c.pcdAdd(d)
-	} else if len(b) >= flushNowBytes {
+	} else if queued >= flushNowBytes {
 		// Do not let a busy subscriber's buffer grow for a whole read batch.
 		d.signal()
 	} else {
@@ -125,6 +149,35 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 		d.unsubscribe(s)
 	}
 	return true
+}
+
+var crlf = []byte("\r\n")
+
+// Fast-producer stall, as nats-server's: a publisher whose receiver has
+// more than three quarters of max_pending queued waits up to stallMin
+// (stallMax once the receiver is at max_pending) for the receiver's writer,
+// and at most stallTotal per read of its own input.
+const (
+	stallMin   = 2 * time.Millisecond
+	stallMax   = 5 * time.Millisecond
+	stallTotal = 10 * time.Millisecond
+)
+
+// stallWait waits on a receiver's stall gate for at most ttl, within what
+// is left of this read's stall budget. Only the publisher's reader calls it.
+func (c *Conn) stallWait(gate <-chan struct{}, ttl time.Duration) {
+	ttl = min(ttl, stallTotal-c.stalled)
+	if ttl <= 0 {
+		return
+	}
+	start := time.Now()
+	t := time.NewTimer(ttl)
+	select {
+	case <-gate:
+	case <-t.C:
+	}
+	t.Stop()
+	c.stalled += time.Since(start)
 }
 
 // flushNowBytes is the queued size at which a publisher wakes a subscriber's

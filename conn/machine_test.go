@@ -87,7 +87,7 @@ func BenchmarkConnMachineCompiled(b *testing.B) {
 	sh := &Shared{Index: subject.NewIndex[*Subscription](), Stats: &Stats{}}
 	b.ReportAllocs()
 	for b.Loop() {
-		c := &Conn{sh: sh, nc: nopConn{}, wake: make(chan struct{}, 1)}
+		c := &Conn{sh: sh, nc: nopConn{}}
 		c.recordReason(ClientClosed)
 		c.fire(EventClose)
 		c.fire(EventDone)

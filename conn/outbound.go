@@ -5,95 +5,206 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 )
 
-// outbound is a connection's queued output. It is guarded by Conn.mu; the
-// writer swaps buf with spare so publishers append while it writes.
+// outbound is a connection's queued output. It is guarded by Conn.mu.
+//
+// Output is kept as a list of fixed-size chunks taken from shared pools, so
+// queuing copies each byte once (never re-copying what is already queued as
+// a growing buffer would) and an idle connection holds no output buffer at
+// all: the writer returns every chunk to its pool once written. The writer
+// takes the whole list and writes it with one writev while publishers
+// start a new one.
 type outbound struct {
-	buf      []byte
-	spare    []byte
-	inflight int // bytes the writer has taken and not yet finished writing
+	q        [][]byte // queued chunks, oldest first; each from a chunk pool
+	pb       int64    // bytes in q
+	inflight int64    // bytes the writer has taken and not yet finished writing
+	// stall is the gate fast producers wait on (briefly, see
+	// [Conn.stallWait]) while pending output is over three quarters of
+	// max_pending, as nats-server's; the writer opens it (closes the channel)
+	// after each write, and it is nil while no gate is up.
+	stall chan struct{}
 }
 
-// maxKeptBuf is the largest buffer kept for reuse after a write; larger
-// ones are dropped so an idle connection does not hold a burst's memory.
-const maxKeptBuf = 32 * 1024
+// Chunk sizes: a small chunk for the first bytes queued on a quiet
+// connection (INFO, PONG, one message), larger ones once output builds up.
+const (
+	chunkSmall  = 512
+	chunkMedium = 4 << 10
+	chunkLarge  = 64 << 10
+	// maxKeptList is the longest chunk list kept for reuse after a write.
+	maxKeptList = 64
+)
 
-func (o *outbound) pending() int64 { return int64(len(o.buf) + o.inflight) }
+var (
+	poolSmall  = sync.Pool{New: func() any { return new([chunkSmall]byte) }}
+	poolMedium = sync.Pool{New: func() any { return new([chunkMedium]byte) }}
+	poolLarge  = sync.Pool{New: func() any { return new([chunkLarge]byte) }}
+)
 
-func (o *outbound) release() {
-	o.buf, o.spare = nil, nil
-}
-
-// signal wakes the writer without blocking.
-func (c *Conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
+// getChunk returns an empty chunk sized for need more bytes on top of
+// queued ones.
+func getChunk(need, queued int64) []byte {
+	switch n := max(need, queued); {
+	case n <= chunkSmall:
+		return poolSmall.Get().(*[chunkSmall]byte)[:0]
+	case n <= chunkMedium:
+		return poolMedium.Get().(*[chunkMedium]byte)[:0]
 	default:
+		return poolLarge.Get().(*[chunkLarge]byte)[:0]
 	}
 }
+
+// putChunk returns a chunk from getChunk to its pool.
+func putChunk(b []byte) {
+	switch cap(b) {
+	case chunkSmall:
+		poolSmall.Put((*[chunkSmall]byte)(b[:chunkSmall]))
+	case chunkMedium:
+		poolMedium.Put((*[chunkMedium]byte)(b[:chunkMedium]))
+	case chunkLarge:
+		poolLarge.Put((*[chunkLarge]byte)(b[:chunkLarge]))
+	}
+}
+
+// append queues b: it fills the last chunk, then takes new ones.
+func (o *outbound) append(b []byte) {
+	o.pb += int64(len(b))
+	if n := len(o.q); n > 0 {
+		last := o.q[n-1]
+		k := copy(last[len(last):cap(last)], b)
+		o.q[n-1] = last[:len(last)+k]
+		b = b[k:]
+	}
+	for len(b) > 0 {
+		ch := getChunk(int64(len(b)), o.pb)
+		k := copy(ch[:cap(ch)], b)
+		o.q = append(o.q, ch[:k])
+		b = b[k:]
+	}
+}
+
+func (o *outbound) pending() int64 { return o.pb + o.inflight }
+
+// take removes and returns everything queued as one slice (for the TLS
+// handshake, which writes the INFO itself before the writer starts).
+func (o *outbound) take() []byte {
+	out := make([]byte, 0, o.pb)
+	for _, ch := range o.q {
+		out = append(out, ch...)
+	}
+	o.release()
+	return out
+}
+
+// release returns every queued chunk to its pool.
+func (o *outbound) release() {
+	for i, ch := range o.q {
+		putChunk(ch)
+		o.q[i] = nil
+	}
+	o.q, o.pb = nil, 0
+	o.openGate()
+}
+
+// openGate releases the producers waiting on the stall gate, if one is up.
+func (o *outbound) openGate() {
+	if o.stall != nil {
+		close(o.stall)
+		o.stall = nil
+	}
+}
+
+// signal wakes the writer if it is waiting; it never blocks. Whoever
+// changed what the writer waits on (queued output, the state) did so under
+// c.mu, so a writer that is not waiting sees the change when it next looks.
+func (c *Conn) signal() { c.wake.Signal() }
 
 // queue appends protocol bytes (INFO, PONG, +OK, -ERR, PING) to the
 // outbound buffer. It drops them once the connection has left Open.
 func (c *Conn) queue(b []byte) {
 	c.mu.Lock()
 	if c.State() == Open {
-		c.out.buf = append(c.out.buf, b...)
+		c.out.append(b)
 	}
 	c.mu.Unlock()
 }
 
 // writeLoop is the connection's writer: it writes what is queued whenever it
 // is woken and, once the connection is Closing, does the final flush (unless
-// a skip-flush reason was recorded), closes the socket and returns.
+// a skip-flush reason was recorded), ends the reader's read and returns; the
+// socket is closed by whichever of the two returns last.
 func (c *Conn) writeLoop() {
 	defer c.goroutineDone()
-	for range c.wake {
-		for {
-			c.mu.Lock()
-			data := c.out.buf
-			c.out.buf = c.out.spare[:0]
-			c.out.spare = nil
-			c.out.inflight = len(data)
-			closing := c.State() != Open
-			c.mu.Unlock()
-
-			var err error
-			if len(data) > 0 && !(closing && c.SkipFlush()) {
-				err = c.write(data)
-			}
-
-			c.mu.Lock()
-			c.out.inflight = 0
-			if cap(data) <= maxKeptBuf && c.State() == Open {
-				c.out.spare = data[:0]
-			}
-			more := len(c.out.buf) > 0
-			c.mu.Unlock()
-
-			if err != nil {
-				c.Close(writeErrorReason(err))
-				c.nc.Close()
-				return
-			}
-			if closing {
-				c.nc.Close()
-				return
-			}
-			if !more {
-				break
-			}
+	var (
+		spare   [][]byte    // an empty chunk list to swap in, kept while small
+		iovBase net.Buffers // writev's working copy of the chunk list
+	)
+	c.mu.Lock()
+	for {
+		for c.out.pb == 0 && c.State() == Open {
+			c.wake.Wait()
 		}
+		q, n := c.out.q, c.out.pb
+		c.out.q, c.out.pb = spare, 0
+		spare = nil
+		c.out.inflight = n
+		closing := c.State() != Open
+		c.mu.Unlock()
+
+		var err error
+		if n > 0 && !(closing && c.SkipFlush()) {
+			// WriteTo consumes (reslices and clears) the list it is given;
+			// the chunks themselves still go back to their pools.
+			iovBase = append(iovBase[:0], q...)
+			iov := iovBase
+			err = c.write(&iov)
+			clear(iovBase)
+		}
+		for i, ch := range q {
+			putChunk(ch)
+			q[i] = nil
+		}
+		if cap(iovBase) > maxKeptList {
+			iovBase = nil
+		}
+		if cap(q) <= maxKeptList {
+			spare = q[:0]
+		}
+
+		c.mu.Lock()
+		c.out.inflight = 0
+		c.out.openGate()
+		if err == nil && !closing {
+			continue // with mu held
+		}
+		c.mu.Unlock()
+		if err != nil {
+			c.Close(writeErrorReason(err))
+			c.nc.Close()
+			return
+		}
+		// The final flush is done. Wake the reader out of its read rather
+		// than closing the socket under it: the last of the two goroutines
+		// closes the socket (see goroutineDone), so neither waits for the
+		// other to let go of it.
+		c.nc.SetReadDeadline(aLongTimeAgo)
+		return
 	}
 }
 
-// write writes data within the write deadline.
-func (c *Conn) write(data []byte) error {
+// aLongTimeAgo is a deadline in the past, which ends a blocked read at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// write writes the chunks within the write deadline, with one writev on a
+// plain socket.
+func (c *Conn) write(iov *net.Buffers) error {
 	if d := c.cfg.WriteDeadline; d > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
-	_, err := c.rw.Write(data)
+	_, err := iov.WriteTo(c.rw)
 	return err
 }
 

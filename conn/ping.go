@@ -27,10 +27,10 @@ func (c *Conn) pingTimerFired() {
 		return
 	}
 	c.pingsOut++
-	if c.rttStart.IsZero() {
-		c.rttStart = time.Now()
+	if c.rttStart == 0 {
+		c.rttStart = time.Now().UnixNano()
 	}
-	c.out.buf = append(c.out.buf, pingProto...)
+	c.out.append(pingProto)
 	c.pingTmr = time.AfterFunc(interval, c.pingTimerFired)
 	c.mu.Unlock()
 	c.signal()

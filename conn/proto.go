@@ -71,9 +71,9 @@ func (h *protoHandler) OnPong() error {
 	}
 	c.mu.Lock()
 	c.pingsOut = 0
-	if !c.rttStart.IsZero() {
-		c.rtt = time.Since(c.rttStart)
-		c.rttStart = time.Time{}
+	if c.rttStart != 0 {
+		c.rtt = time.Duration(time.Now().UnixNano() - c.rttStart)
+		c.rttStart = 0
 	}
 	c.mu.Unlock()
 	return nil
@@ -170,10 +170,8 @@ func (h *protoHandler) OnPub(subj, reply []byte, hdrLen int, msg []byte) error {
 		}
 		c.tracePayload("<<-", msg)
 	}
-	c.inMsgs.Add(1)
-	c.inBytes.Add(int64(len(msg)))
-	c.sh.Stats.InMsgs.Add(1)
-	c.sh.Stats.InBytes.Add(int64(len(msg)))
+	c.readIn++
+	c.readInBytes += int64(len(msg))
 	if hdrLen >= 0 && !c.opts.Headers {
 		// HPUB from a client that did not declare headers: nats-server closes
 		// it as a protocol violation without an -ERR.

@@ -32,7 +32,7 @@ func (c *Conn) Snapshot() Snapshot {
 		CID:          c.cid,
 		Host:         c.host,
 		Port:         c.port,
-		Start:        c.start,
+		Start:        time.Unix(0, c.entered[Open].Load()),
 		LastActivity: time.Unix(0, c.lastIn.Load()),
 		RTT:          c.rtt,
 		PendingBytes: c.out.pending(),

@@ -15,8 +15,7 @@ import (
 func (c *Conn) handshake() {
 	deadline := time.Now().Add(c.cfg.TLSTimeout)
 	c.mu.Lock()
-	info := c.out.buf
-	c.out.buf = nil
+	info := c.out.take()
 	c.mu.Unlock()
 	c.nc.SetDeadline(deadline)
 	if _, err := c.nc.Write(info); err != nil {

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A throughput run: `nats bench pub` with or without one `nats bench sub`.
+type tpRun struct {
+	key  string
+	size int
+	msgs int
+	sub  bool
+}
+
+// Message counts are chosen so that each run lasts one to three seconds on
+// this 2-core machine.
+var tpRuns = []tpRun{
+	{"pubsub_16b", 16, 2_000_000, true},
+	{"pubsub_1k", 1024, 600_000, true},
+	{"pub_16b", 16, 3_000_000, false},
+	{"pub_1k", 1024, 1_000_000, false},
+}
+
+// throughput runs every tpRun against one fresh server.
+func (h *harness) throughput(k serverKind) error {
+	s, err := h.start(k, "throughput")
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	for i, r := range tpRuns {
+		if h.cfg.quick {
+			r.msgs /= 10
+		}
+		h.waitQuiet()
+		cpu0, cerr := s.cpuTime()
+		rate, err := h.natsBench(s, r, fmt.Sprintf("bench.%s.%d", r.key, i))
+		if err != nil {
+			// One retry: a run on a loaded 2-core machine can lose its
+			// subscriber to a slow-consumer close.
+			logf("    %s: %v; retrying once", r.key, err)
+			h.waitQuiet()
+			cpu0, cerr = s.cpuTime()
+			if rate, err = h.natsBench(s, r, fmt.Sprintf("bench.%s.%d.retry", r.key, i)); err != nil {
+				return fmt.Errorf("%s: %w", r.key, err)
+			}
+		}
+		h.res.add(r.key, k.name, rate)
+		// The server's own CPU per message: unlike the rate, it hardly
+		// moves when other work shares the machine.
+		cpu1, cerr2 := s.cpuTime()
+		perMsg := 0.0
+		if cerr == nil && cerr2 == nil {
+			perMsg = float64((cpu1 - cpu0).Nanoseconds()) / float64(r.msgs)
+			h.res.add(r.key+"_cpu", k.name, perMsg)
+		}
+		logf("    %s: %.0f msg/s, server CPU %.0f ns/msg", r.key, rate, perMsg)
+	}
+	return nil
+}
+
+// natsBench runs one tpRun and returns the subscriber's rate (pub/sub) or
+// the publisher's (publish only), in messages per second.
+func (h *harness) natsBench(s *server, r tpRun, subject string) (float64, error) {
+	dir := h.cfg.workDir
+	common := func(cmd, csvPath string) []string {
+		return []string{"--no-context", "-s", s.url(), "bench", cmd, subject,
+			"--msgs", strconv.Itoa(r.msgs), "--size", strconv.Itoa(r.size), "--no-progress", "--csv", csvPath}
+	}
+	pubCSV := filepath.Join(dir, "pub.csv")
+	subCSV := filepath.Join(dir, "sub.csv")
+	os.Remove(pubCSV)
+	os.Remove(subCSV)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	var sub *exec.Cmd
+	subDone := make(chan error, 1)
+	if r.sub {
+		sub = exec.CommandContext(ctx, h.nats, common("sub", subCSV)...)
+		out, err := sub.StdoutPipe()
+		if err != nil {
+			return 0, err
+		}
+		sub.Stderr = sub.Stdout // the CLI logs its progress on either
+		if err := sub.Start(); err != nil {
+			return 0, err
+		}
+		ready := make(chan struct{})
+		var tail strings.Builder
+		go func() {
+			sc := bufio.NewScanner(out)
+			once := false
+			for sc.Scan() {
+				line := sc.Text()
+				tail.WriteString(line + "\n")
+				if !once && strings.Contains(line, "Starting Core NATS subscriber, expecting") {
+					once = true
+					close(ready)
+				}
+			}
+			subDone <- sub.Wait()
+		}()
+		t := time.NewTimer(15 * time.Second)
+		select {
+		case <-ready:
+		case err := <-subDone:
+			t.Stop()
+			return 0, fmt.Errorf("nats bench sub exited early: %v: %s", err, tail.String())
+		case <-t.C:
+			return 0, errors.New("nats bench sub not ready within 15 s")
+		}
+		t.Stop()
+		// The CLI prints the line just before it subscribes; give the SUB
+		// time to reach the server.
+		time.Sleep(300 * time.Millisecond)
+	}
+	pub := exec.CommandContext(ctx, h.nats, common("pub", pubCSV)...)
+	if out, err := pub.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("nats bench pub: %v: %s", err, out)
+	}
+	if !r.sub {
+		return csvRate(pubCSV)
+	}
+	select {
+	case err := <-subDone:
+		if err != nil {
+			return 0, fmt.Errorf("nats bench sub: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		return 0, errors.New("nats bench sub did not receive every message within 30 s of the publisher's end")
+	}
+	return csvRate(subCSV)
+}
+
+// csvRate reads MsgsPerSec from a `nats bench --csv` file.
+func csvRate(path string) (float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(rows) < 2 {
+		return 0, fmt.Errorf("%s: no data row", path)
+	}
+	col := -1
+	for i, name := range rows[0] {
+		if name == "MsgsPerSec" {
+			col = i
+		}
+	}
+	if col < 0 || col >= len(rows[1]) {
+		return 0, fmt.Errorf("%s: no MsgsPerSec column", path)
+	}
+	return strconv.ParseFloat(rows[1][col], 64)
+}
