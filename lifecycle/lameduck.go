@@ -39,7 +39,7 @@ func (s *Server) enterLameDuck(_ context.Context, _ *fsm.Event) {
 	s.log.Infof("Entering lame duck mode, stop accepting new clients; %d client(s) to close over %v after a grace period of %v",
 		len(clients), o.LameDuckDuration-o.LameDuckGracePeriod, o.LameDuckGracePeriod)
 	s.loops.Add(1)
-	go s.drain(ctx, clients, o.LameDuckDuration, o.LameDuckGracePeriod)
+	go s.drain(ctx, clients, time.Now(), o.LameDuckDuration, o.LameDuckGracePeriod)
 }
 
 // leaveLameDuck stops the drain where it is.
@@ -56,13 +56,17 @@ func (s *Server) leaveLameDuck(_ context.Context, _ *fsm.Event) {
 // drain announces lame duck to the clients, waits the grace period, closes
 // the clients spread evenly over the rest of the window and then asks for
 // shutdown. It stops early when ctx is cancelled (a shutdown came first).
-func (s *Server) drain(ctx context.Context, clients []*conn.Conn, duration, grace time.Duration) {
+//
+// The grace period and the window are timed from began, the moment lame
+// duck was entered, not from the end of the announcements (which take a
+// while with thousands of clients), so every close lands where planned.
+func (s *Server) drain(ctx context.Context, clients []*conn.Conn, began time.Time, duration, grace time.Duration) {
 	defer s.loops.Done()
 	if len(clients) > 0 {
 		for _, c := range clients {
 			c.SendLameDuckInfo()
 		}
-		timer := time.NewTimer(grace)
+		timer := time.NewTimer(time.Until(began.Add(grace)))
 		defer timer.Stop()
 		if !wait(ctx, timer) {
 			return
@@ -73,7 +77,7 @@ func (s *Server) drain(ctx context.Context, clients []*conn.Conn, duration, grac
 		}
 		s.rnd.Shuffle(len(clients), func(i, j int) { clients[i], clients[j] = clients[j], clients[i] })
 		plan := spread(len(clients), window-closeMargin(window), s.rnd.Int64N)
-		start := time.Now()
+		start := began.Add(grace)
 		for i, c := range clients {
 			if d := time.Until(start.Add(plan[i])); d > 0 {
 				timer.Reset(d)

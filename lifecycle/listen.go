@@ -115,10 +115,14 @@ func (s *Server) serveConn(nc net.Conn) {
 }
 
 // connClosed is called by each connection as it enters Closed.
+// The snapshot is taken before the server lock: with thousands of
+// connections closing at once (a shutdown), they would otherwise queue on
+// that lock while each copies its counters.
 func (s *Server) connClosed(c *conn.Conn) {
+	snap := c.Snapshot()
 	s.mu.Lock()
 	delete(s.clients, c.CID())
-	s.closed.add(c.Snapshot())
+	s.closed.add(snap)
 	s.mu.Unlock()
 }
 
