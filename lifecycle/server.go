@@ -188,12 +188,8 @@ func (s *Server) loop() {
 // the state and the event.
 func (s *Server) handle(r request) error {
 	st := s.State()
-	switch {
-	case r.event == EventShutdown && (st == ShuttingDown || st == Stopped):
-		return nil
-	case r.event == EventEnterLameDuck && (st == LameDuck || st == ShuttingDown || st == Stopped):
-		s.log.Infof("Lame duck request ignored in state %s (%s)", st, r.cause)
-		return nil
+	if done, err := s.answerWithoutTransition(st, r.event, r.cause); done {
+		return err
 	}
 	err := s.fsm.Event(context.Background(), r.event, r, r.arg)
 	var (
@@ -234,15 +230,8 @@ func (s *Server) handle(r request) error {
 // is answered at once, without waiting for the loop: a signal handler
 // asking for a reload or a lame duck is never held up by a shutdown.
 func (s *Server) request(event, cause string, arg any) error {
-	if st := s.State(); st == ShuttingDown || st == Stopped {
-		switch event {
-		case EventShutdown:
-			return nil
-		case EventEnterLameDuck:
-			s.log.Infof("Lame duck request ignored in state %s (%s)", st, cause)
-			return nil
-		}
-		return fmt.Errorf("%s refused: the server is %s", event, st)
+	if done, err := s.answerWithoutTransition(s.State(), event, cause); done {
+		return err
 	}
 	r := request{event: event, cause: cause, arg: arg, reply: make(chan error, 1)}
 	select {
@@ -251,6 +240,25 @@ func (s *Server) request(event, cause string, arg any) error {
 	case <-s.done:
 		return s.request(event, cause, arg) // answered as Stopped above
 	}
+}
+
+// answerWithoutTransition applies natsd's rules for a request that moves
+// nothing: shutdown while shutting down or stopped succeeds (the caller
+// waits for Stopped), lame duck in lame duck or later is ignored, and any
+// other event while shutting down or stopped is refused naming the state.
+// It reports whether it answered. Both the caller of a request and the
+// lifecycle loop (for requests queued before the state changed) use it.
+func (s *Server) answerWithoutTransition(st State, event, cause string) (bool, error) {
+	switch {
+	case event == EventShutdown && (st == ShuttingDown || st == Stopped):
+		return true, nil
+	case event == EventEnterLameDuck && (st == LameDuck || st == ShuttingDown || st == Stopped):
+		s.log.Infof("Lame duck request ignored in state %s (%s)", st, cause)
+		return true, nil
+	case st == ShuttingDown || st == Stopped:
+		return true, fmt.Errorf("%s refused: the server is %s", event, st)
+	}
+	return false, nil
 }
 
 // Start binds the listeners, writes the PID and ports files and starts
