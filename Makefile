@@ -34,7 +34,7 @@ docs:
 	$(GO) run ./fsmgen -out docs
 
 # Measures natsd beside nats-server v2.15.2 on this machine (installs the
-# pinned nats-server and nats CLI into .bench/bin when missing) and writes
+# pinned nats-server and nats CLI into .tools/bin when missing) and writes
 # docs/performance.md and docs/performance.tsv. About 10 minutes.
 # Extra flags: make bench BENCH_ARGS="-rounds 1 -only throughput,churn"
 BENCH_ARGS ?=

@@ -2,7 +2,7 @@
 // machine and writes docs/performance.md and docs/performance.tsv.
 //
 // It is what `make bench` runs. It installs the reference server and CLI at
-// pinned versions into .bench/bin when they are missing, then runs every
+// pinned versions into .tools/bin (internal/tools) when they are missing, then runs every
 // scenario against both servers on 127.0.0.1 with the same flags,
 // alternating natsd / nats-server, for a number of rounds:
 //
@@ -28,6 +28,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/natsd/natsd/internal/tools"
 )
 
 func main() {
@@ -58,7 +60,7 @@ func run() error {
 	var only, conns string
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds; each runs every scenario on both servers")
 	flag.StringVar(&cfg.natsd, "natsd", "bin/natsd", "natsd binary (built by make bench)")
-	flag.StringVar(&cfg.toolsDir, "tools", ".bench/bin", "folder of the pinned nats-server and nats CLI (installed when missing)")
+	flag.StringVar(&cfg.toolsDir, "tools", ".tools/bin", "folder of the pinned nats-server and nats CLI (installed when missing; see internal/tools)")
 	flag.StringVar(&cfg.outDir, "out", "docs", "folder for performance.md and performance.tsv")
 	flag.StringVar(&cfg.workDir, "work", ".bench/run", "folder for server logs and config files")
 	flag.StringVar(&only, "only", "", "comma-separated scenarios to run (throughput,churn,idle,lameduck); default all")
@@ -101,7 +103,7 @@ func run() error {
 	if _, err := os.Stat(cfg.natsd); err != nil {
 		return fmt.Errorf("natsd binary: %w (run make build first)", err)
 	}
-	if err := installTools(cfg.toolsDir); err != nil {
+	if err := tools.InstallAll(cfg.toolsDir, logf); err != nil {
 		return err
 	}
 
