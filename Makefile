@@ -35,8 +35,9 @@ docs:
 
 # Measures natsd beside nats-server v2.15.2 on this machine (installs the
 # pinned nats-server and nats CLI into .tools/bin when missing) and writes
-# docs/performance.md and docs/performance.tsv. About 10 minutes.
-# Extra flags: make bench BENCH_ARGS="-rounds 1 -only throughput,churn"
+# docs/performance.md and docs/performance.tsv. About 15 minutes.
+# Extra flags: make bench BENCH_ARGS="-rounds 1 -only throughput,fanout"
+# (-quick: a smoke run; -profile: CPU profiles of natsd under the load rows).
 BENCH_ARGS ?=
 bench: build
 	$(GO) build -o bin/natsd-bench ./bench

@@ -82,3 +82,14 @@ func churnLoop(url string, workers, n int) (float64, error) {
 	}
 	return float64(workers*n) / d.Seconds(), nil
 }
+
+func churnDefs() []metricDef {
+	return []metricDef{
+		{key: "churn_seq", title: "churn: nats.go connect + flush + close, sequential", unit: "conn/s", higher: true, judge: ratioAtLeast(1)},
+		{key: "churn_par8", title: "churn: nats.go connect + flush + close, 8 in parallel", unit: "conn/s", higher: true, judge: ratioAtLeast(1)},
+	}
+}
+
+func churnHow() string {
+	return fmt.Sprintf("- **Churn**: nats.go v1.55.0 in the harness: `nats.Connect` (which already does a PING/PONG), `Flush`, `Close`, %d times in a row, then %d goroutines × %d, after %d warm-up cycles.\n", churnSeq, churnParallel, churnPerPar, churnWarmup)
+}

@@ -4,16 +4,19 @@
 // It is what `make bench` runs. It installs the reference server and CLI at
 // pinned versions into .tools/bin (internal/tools) when they are missing, then runs every
 // scenario against both servers on 127.0.0.1 with the same flags,
-// alternating natsd / nats-server, for a number of rounds:
+// alternating natsd / nats-server, for a number of rounds. The scenarios
+// (scenarios.go lists them; -only picks some by name) are:
 //
-//  1. throughput with `nats bench`: pub/sub 16 B and 1 KiB (one publisher,
+//   - loopback: the machine's own rate for each frame size the rows use,
+//     once per round, shown as the rows' limit column;
+//   - throughput with `nats bench`: pub/sub 16 B and 1 KiB (one publisher,
 //     one subscriber) and publish only;
-//  2. connection churn with nats.go (connect, flush, close), sequential and
-//     8 in parallel;
-//  3. idle memory per connection at 5,000 and 20,000 connections (server
-//     VmRSS over its baseline), held by light client processes;
-//  4. SIGTERM shutdown time with those connections open (signal → exit);
-//  5. lame duck with 5,000 clients: first close, last close and exit,
+//   - churn with nats.go (connect, flush, close), sequential and 8 in
+//     parallel;
+//   - idle memory per connection at 5,000 and 20,000 connections (server
+//     VmRSS over its baseline), held by light client processes, and
+//     SIGTERM shutdown time with those connections open (signal → exit);
+//   - lame duck with 5,000 clients: first close, last close and exit,
 //     relative to the signal and to the configured window.
 //
 // Every load loop is bounded in count and time and targets loopback only.
@@ -52,6 +55,7 @@ type config struct {
 	only     map[string]bool
 	quick    bool
 	micro    bool
+	profile  bool
 	conns    []int
 }
 
@@ -63,10 +67,11 @@ func run() error {
 	flag.StringVar(&cfg.toolsDir, "tools", ".tools/bin", "folder of the pinned nats-server and nats CLI (installed when missing; see internal/tools)")
 	flag.StringVar(&cfg.outDir, "out", "docs", "folder for performance.md and performance.tsv")
 	flag.StringVar(&cfg.workDir, "work", ".bench/run", "folder for server logs and config files")
-	flag.StringVar(&only, "only", "", "comma-separated scenarios to run (throughput,churn,idle,lameduck); default all")
+	flag.StringVar(&only, "only", "", "comma-separated scenarios to run ("+scenarioNames()+"); default all")
 	flag.StringVar(&conns, "conns", "5000,20000", "idle connection counts for memory and SIGTERM")
 	flag.BoolVar(&cfg.quick, "quick", false, "smaller counts and 1 round, for a smoke run (the report says so)")
 	flag.BoolVar(&cfg.micro, "micro", true, "run the Go micro-benchmarks too")
+	flag.BoolVar(&cfg.profile, "profile", false, "run natsd with --profile and save a CPU profile of it during each load row into WORK/profiles (a diagnostic run: natsd's flags then differ)")
 	flag.Parse()
 	if only != "" {
 		cfg.only = map[string]bool{}
@@ -126,7 +131,14 @@ func run() error {
 		}
 		logf("round %d/%d", r+1, cfg.rounds)
 		for _, sc := range h.scenarios() {
-			if cfg.only != nil && !cfg.only[sc.name] {
+			if !h.selected(sc) {
+				continue
+			}
+			if sc.once {
+				logf("  %s", sc.name)
+				if err := sc.run(serverKind{}); err != nil {
+					return fmt.Errorf("%s, round %d: %w", sc.name, r+1, err)
+				}
 				continue
 			}
 			for _, k := range order {
@@ -145,7 +157,7 @@ func run() error {
 		}
 	}
 	elapsed := time.Since(started)
-	if err := writeReport(cfg, res, micro, elapsed); err != nil {
+	if err := writeReport(h, micro, elapsed); err != nil {
 		return err
 	}
 	logf("done in %v: %s", elapsed.Round(time.Second), filepath.Join(cfg.outDir, "performance.md"))

@@ -13,12 +13,13 @@ import (
 
 // writeReport writes performance.md (for people) and performance.tsv (for
 // programs) into the output folder.
-func writeReport(cfg config, res *results, micro []microResult, elapsed time.Duration) error {
-	rows := res.rows(cfg.conns)
+func writeReport(h *harness, micro []microResult, elapsed time.Duration) error {
+	cfg, res := h.cfg, h.res
+	rows := res.rows(h.allDefs())
 	if err := os.WriteFile(filepath.Join(cfg.outDir, "performance.tsv"), []byte(tsv(rows)), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(cfg.outDir, "performance.md"), []byte(markdown(cfg, res, rows, micro, elapsed)), 0o644)
+	return os.WriteFile(filepath.Join(cfg.outDir, "performance.md"), []byte(markdown(h, rows, micro, elapsed)), 0o644)
 }
 
 func num(v float64, prec int) string {
@@ -30,13 +31,17 @@ func num(v float64, prec int) string {
 	return s
 }
 
-func markdown(cfg config, res *results, rows []row, micro []microResult, elapsed time.Duration) string {
+func markdown(h *harness, rows []row, micro []microResult, elapsed time.Duration) string {
+	cfg, res := h.cfg, h.res
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# Performance: natsd beside nats-server\n\n")
 	p("Written by `make bench` (`bench/`) on %s; the run took %v.", time.Now().UTC().Format("2006-01-02 15:04 MST"), elapsed.Round(time.Second))
 	if cfg.quick {
 		p(" **Quick smoke run: reduced counts and one round; not for comparison.**")
+	}
+	if cfg.profile {
+		p(" **Diagnostic run: natsd ran with `--profile` and was profiled during the load rows; not for comparison.**")
 	}
 	p(" Do not edit by hand: run `make bench` again.\n\n")
 	p("## Machine\n\n%s", machine())
@@ -48,9 +53,10 @@ func markdown(cfg config, res *results, rows []row, micro []microResult, elapsed
 	p("## Results\n\n")
 	p("%d round(s); in each round every scenario runs on natsd and on nats-server v2.15.2, alternating which goes first. ", cfg.rounds)
 	p("Both servers run on 127.0.0.1 with the same flags (`-a 127.0.0.1 -p PORT -c bench.conf`, the config setting only `lame_duck_duration: \"%v\"` and `lame_duck_grace_period: \"%v\"`), with `bench-natsd` / `bench-nats-server` as argv[0] so that no `natsd --signal CMD=*` run elsewhere on the machine reaches them. ", lameDuckDuration, lameDuckGrace)
-	p("Medians, with the range over rounds; the ratio is natsd's median over nats-server's.\n\n")
-	p("| measure | unit | natsd | nats-server | natsd / nats-server | target | met |\n")
-	p("|---|---|---|---|---|---|---|\n")
+	p("Medians, with the range over rounds; the ratio is natsd's median over nats-server's. ")
+	p("The limit, where a row has one, is the median rate at which this machine carries the same frames over one loopback TCP connection with no server between (see below), with natsd's median as a share of it.\n\n")
+	p("| measure | unit | natsd | nats-server | natsd / nats-server | target | met | loopback limit (natsd share) |\n")
+	p("|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		pr := r.def.prec
 		cell := func(s summary) string {
@@ -71,7 +77,11 @@ func markdown(cfg config, res *results, rows []row, micro []microResult, elapsed
 				met = "yes"
 			}
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s |\n", r.title, r.def.unit, cell(r.natsd), cell(r.ref), ratio, target, met)
+		limit := "—"
+		if r.limit.n > 0 && r.limit.median > 0 {
+			limit = fmt.Sprintf("%s (%.0f%%)", num(r.limit.median, pr), 100*r.natsd.median/r.limit.median)
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.title, r.def.unit, cell(r.natsd), cell(r.ref), ratio, target, met, limit)
 	}
 	p("\n")
 	if len(micro) > 0 {
@@ -84,27 +94,13 @@ func markdown(cfg config, res *results, rows []row, micro []microResult, elapsed
 		p("\n")
 	}
 	p("## How each figure is measured\n\n")
-	p("- **Throughput**: `nats bench` (natscli v0.5.0). Pub/sub starts `nats bench sub SUBJ --msgs N --size S` in the background, waits until it reports that it is subscribing, then runs `nats bench pub` with the same arguments; the figure is the subscriber's rate (first to last message received). Publish only runs `nats bench pub` alone; the figure is the publisher's rate. Counts: %s.\n", tpCounts())
-	p("- **Server CPU**: user + system time of the server process (all threads) from `/proc/PID/stat` before and after each throughput run, per message; for SIGTERM, from just before the signal to the exit (`wait`'s rusage). On a shared 2-core machine rates move with whatever else runs; the server's own CPU hardly does, so these rows say which server does less work for the same job.\n")
-	p("- **Churn**: nats.go v1.55.0 in the harness: `nats.Connect` (which already does a PING/PONG), `Flush`, `Close`, %d times in a row, then %d goroutines × %d, after %d warm-up cycles.\n", churnSeq, churnParallel, churnPerPar, churnWarmup)
-	p("- **Idle memory**: a fresh server; VmRSS from `/proc/PID/status` 1 s after it is ready is the baseline; client processes (this harness re-run as `holder`, %d connections each) open raw TCP connections that send `CONNECT {...,\"protocol\":1}` and `PING` and wait for the `PONG`; 2 s after the last one, VmRSS again. Figure: (RSS − baseline) / connections.\n", perHolder)
-	p("- **SIGTERM**: with those connections still open, SIGTERM to the server; figure: signal sent → the harness's `wait` on the process returns. The client processes do not read while the server shuts down (so they take no CPU from it, as clients on other machines would not); after the exit they check that the server closed every connection, and the run fails otherwise.\n")
-	p("- **Lame duck**: %d held connections (one client process); SIGUSR2 to the server; the client records, per connection, when the server closed it. The close window is the duration minus the grace period (%v − %v = %v), starting %v after the signal; a close at %v + x is x / window percent of it. The target asks for the last close in the last 10%% of the window (nats-server closes clients at a random point in half-to-whole of each interval, so its last close lands near 60–70%%).\n",
-		ldClients, lameDuckDuration, lameDuckGrace, lameDuckDuration-lameDuckGrace, lameDuckGrace, lameDuckGrace)
-	if hard := hardNoFile(); hard > 0 && hard < 20100 {
-		p("- **Open-file limit**: this machine's hard RLIMIT_NOFILE is %d and only a process with CAP_SYS_RESOURCE may raise it, so no server here can hold 20,000 sockets plus its own files. The \"20,000\" scenarios use %s connections, the most that fits; the harness raises each process's soft limit to the hard one (Go servers do so themselves), and splits the client side over processes of %d connections.\n",
-			hard, commas(idleCount(20000)), perHolder)
+	for _, sc := range h.scenarios() {
+		if sc.how != nil {
+			p("%s", sc.how())
+		}
 	}
 	p("- Every load loop is bounded in count and time, and every connection targets 127.0.0.1.\n")
 	return b.String()
-}
-
-func tpCounts() string {
-	var s []string
-	for _, r := range tpRuns {
-		s = append(s, fmt.Sprintf("%s %s messages", r.key, commas(r.msgs)))
-	}
-	return strings.Join(s, ", ")
 }
 
 // machine describes the host from /proc/cpuinfo, nproc, /proc/meminfo and
@@ -155,7 +151,7 @@ func machine() string {
 // every round's value.
 func tsv(rows []row) string {
 	var b strings.Builder
-	b.WriteString("metric\ttitle\tunit\thigher_is_better\tnatsd_median\tnatsd_min\tnatsd_max\tnats_server_median\tnats_server_min\tnats_server_max\tratio\ttarget\tmet\tnatsd_rounds\tnats_server_rounds\n")
+	b.WriteString("metric\ttitle\tunit\thigher_is_better\tnatsd_median\tnatsd_min\tnatsd_max\tnats_server_median\tnats_server_min\tnats_server_max\tratio\ttarget\tmet\tnatsd_rounds\tnats_server_rounds\tloopback_limit_median\n")
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 	list := func(vs []float64) string {
 		s := make([]string, len(vs))
@@ -169,11 +165,15 @@ func tsv(rows []row) string {
 		if r.judge {
 			met = strconv.FormatBool(r.met)
 		}
-		fmt.Fprintf(&b, "%s\t%s\t%s\t%t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		limit := ""
+		if r.limit.n > 0 {
+			limit = f(r.limit.median)
+		}
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			r.def.key, r.title, r.def.unit, r.def.higher,
 			f(r.natsd.median), f(r.natsd.min), f(r.natsd.max),
 			f(r.ref.median), f(r.ref.min), f(r.ref.max),
-			f(r.ratio), r.target, met, list(r.natsd.vals), list(r.ref.vals))
+			f(r.ratio), r.target, met, list(r.natsd.vals), list(r.ref.vals), limit)
 	}
 	return b.String()
 }

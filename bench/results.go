@@ -59,6 +59,9 @@ type metricDef struct {
 	// judge returns the target text and whether natsd met it; ok is false
 	// when the metric has no target.
 	judge func(natsd, ref summary, ratio float64) (target string, met, ok bool)
+	// limit names the loopback metric (see loopback.go) that bounds this
+	// one on this machine, in the same unit; "" when none does.
+	limit string
 }
 
 func ratioAtLeast(x float64) func(summary, summary, float64) (string, bool, bool) {
@@ -79,43 +82,6 @@ func lastTenth(natsd, _ summary, _ float64) (string, bool, bool) {
 	return "natsd in [90, 100] % every round", natsd.n > 0 && natsd.min >= 90 && natsd.max <= 100, true
 }
 
-func metricDefs(conns []int) []metricDef {
-	defs := []metricDef{
-		{key: "pubsub_16b", title: "pub/sub 16 B, 1 pub → 1 sub (subscriber rate)", unit: "msg/s", higher: true, judge: ratioAtLeast(1)},
-		{key: "pubsub_1k", title: "pub/sub 1 KiB, 1 pub → 1 sub (subscriber rate)", unit: "msg/s", higher: true, judge: ratioAtLeast(1)},
-		{key: "pub_16b", title: "publish only 16 B", unit: "msg/s", higher: true, judge: ratioAtLeast(1)},
-		{key: "pub_1k", title: "publish only 1 KiB", unit: "msg/s", higher: true, judge: ratioAtLeast(1)},
-		{key: "pubsub_16b_cpu", title: "server CPU per message: pub/sub 16 B", unit: "ns/msg"},
-		{key: "pubsub_1k_cpu", title: "server CPU per message: pub/sub 1 KiB", unit: "ns/msg"},
-		{key: "pub_16b_cpu", title: "server CPU per message: publish only 16 B", unit: "ns/msg"},
-		{key: "pub_1k_cpu", title: "server CPU per message: publish only 1 KiB", unit: "ns/msg"},
-		{key: "churn_seq", title: "churn: nats.go connect + flush + close, sequential", unit: "conn/s", higher: true, judge: ratioAtLeast(1)},
-		{key: "churn_par8", title: "churn: nats.go connect + flush + close, 8 in parallel", unit: "conn/s", higher: true, judge: ratioAtLeast(1)},
-	}
-	for _, n := range conns {
-		defs = append(defs, metricDef{key: fmt.Sprintf("idle_mem_%d", n), title: "idle memory per connection, %s connections (RSS over baseline)", unit: "KiB/conn", prec: 1, judge: ratioAtMost(0.75)})
-	}
-	for i, n := range conns {
-		d := metricDef{key: fmt.Sprintf("sigterm_%d", n), title: "SIGTERM → exit, %s idle connections", unit: "ms", prec: 0}
-		if i == len(conns)-1 {
-			d.judge = ratioAtMost(0.5)
-		}
-		defs = append(defs, d)
-	}
-	for _, n := range conns {
-		defs = append(defs, metricDef{key: fmt.Sprintf("sigterm_%d_cpu", n), title: "server CPU from SIGTERM to exit, %s idle connections", unit: "ms", prec: 0})
-	}
-	ld := fmt.Sprintf("%d", ldClients)
-	defs = append(defs,
-		metricDef{key: "ld_first", title: "lame duck, " + ld + " clients: first close after the signal", unit: "s", prec: 2},
-		metricDef{key: "ld_last", title: "lame duck, " + ld + " clients: last close after the signal", unit: "s", prec: 2},
-		metricDef{key: "ld_exit", title: "lame duck, " + ld + " clients: process exit after the signal", unit: "s", prec: 2},
-		metricDef{key: "ld_first_pct", title: "lame duck: first close, % of the close window", unit: "%", prec: 1},
-		metricDef{key: "ld_last_pct", title: "lame duck: last close, % of the close window", unit: "%", prec: 1, judge: lastTenth},
-	)
-	return defs
-}
-
 // row is one metric's line of the report.
 type row struct {
 	def        metricDef
@@ -124,11 +90,13 @@ type row struct {
 	ratio      float64
 	target     string
 	met, judge bool
+	limit      summary // the loopback limit, when the metric has one
 }
 
-func (r *results) rows(conns []int) []row {
+// rows summarises every metric of defs that was measured, in defs' order.
+func (r *results) rows(defs []metricDef) []row {
 	var out []row
-	for _, d := range metricDefs(conns) {
+	for _, d := range defs {
 		v, ok := r.vals[d.key]
 		if !ok {
 			continue
@@ -144,6 +112,9 @@ func (r *results) rows(conns []int) []row {
 		}
 		if rw.ref.median != 0 {
 			rw.ratio = rw.natsd.median / rw.ref.median
+		}
+		if d.limit != "" {
+			rw.limit = summarize(r.vals[d.limit][loopbackName])
 		}
 		if d.judge != nil {
 			rw.target, rw.met, rw.judge = d.judge(rw.natsd, rw.ref, rw.ratio)

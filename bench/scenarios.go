@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -16,18 +17,59 @@ type harness struct {
 	quietWaited time.Duration
 }
 
+// A scenario is one group of rows of the report: what it measures (run, on
+// one server kind per call), the rows it reports (defs) and how it measures
+// them (how: Markdown bullets for the report's last section). Its name is
+// what -only selects.
+//
+// To add a scenario, write its run function and its defs
+// and add one entry to [harness.scenarios].
 type scenario struct {
 	name string
 	run  func(serverKind) error
+	defs func() []metricDef
+	how  func() string
+	// once: run once per round with no server (k is the zero serverKind),
+	// whenever any other scenario runs; for the machine's own limits.
+	once bool
 }
 
+// scenarios lists every scenario in the order each round runs them and the
+// report shows them.
 func (h *harness) scenarios() []scenario {
-	return []scenario{
-		{"throughput", h.throughput},
-		{"churn", h.churn},
-		{"idle", h.idle},
-		{"lameduck", h.lameDuck},
+	all := []scenario{
+		{name: "loopback", run: h.loopback, defs: loopbackDefs, how: loopbackHow, once: true},
+		{name: "throughput", run: h.throughput, defs: throughputDefs, how: throughputHow},
 	}
+	all = append(all,
+		scenario{name: "churn", run: h.churn, defs: churnDefs, how: churnHow},
+		scenario{name: "idle", run: h.idle, defs: h.idleDefs, how: idleHow},
+		scenario{name: "lameduck", run: h.lameDuck, defs: lameDuckDefs, how: lameDuckHow},
+	)
+	return all
+}
+
+// scenarioNames lists the names -only accepts.
+func scenarioNames() string {
+	var names []string
+	for _, sc := range (&harness{}).scenarios() {
+		names = append(names, sc.name)
+	}
+	return strings.Join(names, ",")
+}
+
+// selected reports whether -only selects sc in this run.
+func (h *harness) selected(sc scenario) bool {
+	return h.cfg.only == nil || h.cfg.only[sc.name] || (sc.once && len(h.cfg.only) > 0)
+}
+
+// allDefs is every row the scenarios can report, in report order.
+func (h *harness) allDefs() []metricDef {
+	var defs []metricDef
+	for _, sc := range h.scenarios() {
+		defs = append(defs, sc.defs()...)
+	}
+	return defs
 }
 
 // idleCount is the number of idle connections actually opened for a
@@ -170,4 +212,49 @@ func (h *harness) lameDuck(k serverKind) error {
 	logf("    lame duck: first close %.2f s, last %.2f s (%.1f%% of the %v window), exit %.2f s",
 		first, last, inWindow(last), lameDuckDuration-lameDuckGrace, exit)
 	return nil
+}
+
+func (h *harness) idleDefs() []metricDef {
+	conns := h.cfg.conns
+	var defs []metricDef
+	for _, n := range conns {
+		defs = append(defs, metricDef{key: fmt.Sprintf("idle_mem_%d", n), title: "idle memory per connection, %s connections (RSS over baseline)", unit: "KiB/conn", prec: 1, judge: ratioAtMost(0.75)})
+	}
+	for i, n := range conns {
+		d := metricDef{key: fmt.Sprintf("sigterm_%d", n), title: "SIGTERM → exit, %s idle connections", unit: "ms", prec: 0}
+		if i == len(conns)-1 {
+			d.judge = ratioAtMost(0.5)
+		}
+		defs = append(defs, d)
+	}
+	for _, n := range conns {
+		defs = append(defs, metricDef{key: fmt.Sprintf("sigterm_%d_cpu", n), title: "server CPU from SIGTERM to exit, %s idle connections", unit: "ms", prec: 0})
+	}
+	return defs
+}
+
+func lameDuckDefs() []metricDef {
+	ld := fmt.Sprintf("%d", ldClients)
+	return []metricDef{
+		{key: "ld_first", title: "lame duck, " + ld + " clients: first close after the signal", unit: "s", prec: 2},
+		{key: "ld_last", title: "lame duck, " + ld + " clients: last close after the signal", unit: "s", prec: 2},
+		{key: "ld_exit", title: "lame duck, " + ld + " clients: process exit after the signal", unit: "s", prec: 2},
+		{key: "ld_first_pct", title: "lame duck: first close, % of the close window", unit: "%", prec: 1},
+		{key: "ld_last_pct", title: "lame duck: last close, % of the close window", unit: "%", prec: 1, judge: lastTenth},
+	}
+}
+
+func idleHow() string {
+	s := fmt.Sprintf("- **Idle memory**: a fresh server; VmRSS from `/proc/PID/status` 1 s after it is ready is the baseline; client processes (this harness re-run as `holder`, %d connections each) open raw TCP connections that send `CONNECT {...,\"protocol\":1}` and `PING` and wait for the `PONG`; 2 s after the last one, VmRSS again. Figure: (RSS − baseline) / connections.\n", perHolder)
+	s += "- **SIGTERM**: with those connections still open, SIGTERM to the server; figure: signal sent → the harness's `wait` on the process returns. The client processes do not read while the server shuts down (so they take no CPU from it, as clients on other machines would not); after the exit they check that the server closed every connection, and the run fails otherwise.\n"
+	if hard := hardNoFile(); hard > 0 && hard < 20100 {
+		s += fmt.Sprintf("- **Open-file limit**: this machine's hard RLIMIT_NOFILE is %d and only a process with CAP_SYS_RESOURCE may raise it, so no server here can hold 20,000 sockets plus its own files. The \"20,000\" scenarios use %s connections, the most that fits; the harness raises each process's soft limit to the hard one (Go servers do so themselves), and splits the client side over processes of %d connections.\n",
+			hard, commas(idleCount(20000)), perHolder)
+	}
+	return s
+}
+
+func lameDuckHow() string {
+	return fmt.Sprintf("- **Lame duck**: %d held connections (one client process); SIGUSR2 to the server; the client records, per connection, when the server closed it. The close window is the duration minus the grace period (%v − %v = %v), starting %v after the signal; a close at %v + x is x / window percent of it. The target asks for the last close in the last 10%% of the window (nats-server closes clients at a random point in half-to-whole of each interval, so its last close lands near 60–70%%).\n",
+		ldClients, lameDuckDuration, lameDuckGrace, lameDuckDuration-lameDuckGrace, lameDuckGrace, lameDuckGrace)
 }

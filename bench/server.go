@@ -22,13 +22,14 @@ type serverKind struct {
 
 // server is one running server process.
 type server struct {
-	kind serverKind
-	port int
-	cmd  *exec.Cmd
-	log  *os.File
-	done chan struct{} // closed when the process has exited
-	exit time.Time     // when Wait returned
-	err  error         // Wait's error
+	kind     serverKind
+	port     int
+	profPort int // natsd's pprof port with -profile, else 0
+	cmd      *exec.Cmd
+	log      *os.File
+	done     chan struct{} // closed when the process has exited
+	exit     time.Time     // when Wait returned
+	err      error         // Wait's error
 }
 
 // Lame-duck settings written to the config file every server gets.
@@ -89,7 +90,11 @@ func (h *harness) start(k serverKind, tag string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(k.bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-c", h.confPath())
+	extra, profPort, err := h.profileArgs(k)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(k.bin, append([]string{"-a", "127.0.0.1", "-p", strconv.Itoa(port), "-c", h.confPath()}, extra...)...)
 	// Another name in argv[0]: `natsd --signal CMD=*` (run by tests on a
 	// shared machine) signals every process whose argv[0] is natsd.
 	cmd.Args[0] = "bench-" + k.name
@@ -101,7 +106,7 @@ func (h *harness) start(k serverKind, tag string) (*server, error) {
 		lf.Close()
 		return nil, fmt.Errorf("start %s: %w", k.name, err)
 	}
-	s := &server{kind: k, port: port, cmd: cmd, log: lf, done: make(chan struct{})}
+	s := &server{kind: k, port: port, profPort: profPort, cmd: cmd, log: lf, done: make(chan struct{})}
 	go func() {
 		s.err = cmd.Wait()
 		s.exit = time.Now()

@@ -168,3 +168,25 @@ func csvRate(path string) (float64, error) {
 	}
 	return strconv.ParseFloat(rows[1][col], 64)
 }
+
+func throughputDefs() []metricDef {
+	return []metricDef{
+		{key: "pubsub_16b", title: "pub/sub 16 B, 1 pub → 1 sub (subscriber rate)", unit: "msg/s", higher: true, judge: ratioAtLeast(1), limit: loopbackKey(16)},
+		{key: "pubsub_1k", title: "pub/sub 1 KiB, 1 pub → 1 sub (subscriber rate)", unit: "msg/s", higher: true, judge: ratioAtLeast(1), limit: loopbackKey(1024)},
+		{key: "pub_16b", title: "publish only 16 B", unit: "msg/s", higher: true, judge: ratioAtLeast(1), limit: loopbackKey(16)},
+		{key: "pub_1k", title: "publish only 1 KiB", unit: "msg/s", higher: true, judge: ratioAtLeast(1), limit: loopbackKey(1024)},
+		{key: "pubsub_16b_cpu", title: "server CPU per message: pub/sub 16 B", unit: "ns/msg"},
+		{key: "pubsub_1k_cpu", title: "server CPU per message: pub/sub 1 KiB", unit: "ns/msg"},
+		{key: "pub_16b_cpu", title: "server CPU per message: publish only 16 B", unit: "ns/msg"},
+		{key: "pub_1k_cpu", title: "server CPU per message: publish only 1 KiB", unit: "ns/msg"},
+	}
+}
+
+func throughputHow() string {
+	var counts []string
+	for _, r := range tpRuns {
+		counts = append(counts, fmt.Sprintf("%s %s messages", r.key, commas(r.msgs)))
+	}
+	return "- **Throughput**: `nats bench` (natscli v0.5.0). Pub/sub starts `nats bench sub SUBJ --msgs N --size S` in the background, waits until it reports that it is subscribing, then runs `nats bench pub` with the same arguments; the figure is the subscriber's rate (first to last message received). Publish only runs `nats bench pub` alone; the figure is the publisher's rate. Counts: " + strings.Join(counts, ", ") + ".\n" +
+		"- **Server CPU**: user + system time of the server process (all threads) from `/proc/PID/stat` before and after each run, per message (per delivered message where one message reaches several subscribers); for SIGTERM, from just before the signal to the exit (`wait`'s rusage). On a shared 2-core machine rates move with whatever else runs; the server's own CPU hardly does, so these rows say which server does less work for the same job.\n"
+}
