@@ -11,6 +11,9 @@
 //     once per round, shown as the rows' limit column;
 //   - throughput with `nats bench`: pub/sub 16 B and 1 KiB (one publisher,
 //     one subscriber) and publish only;
+//   - fanout, fanin, queue, large (loads.go): nats.go publishers and light
+//     raw subscribers, 1 → 10 and 1 → 100, 10 and 50 → 1, a queue group of
+//     10, 64 KiB and 1 MiB messages;
 //   - churn with nats.go (connect, flush, close), sequential and 8 in
 //     parallel;
 //   - idle memory per connection at 5,000 and 20,000 connections (server

@@ -22,7 +22,8 @@ type harness struct {
 // them (how: Markdown bullets for the report's last section). Its name is
 // what -only selects.
 //
-// To add a scenario, write its run function and its defs
+// To add a row to an existing group of a table-driven scenario (the
+// pub/sub loads in loads.go), add one line to that table. To add a scenario, write its run function and its defs
 // and add one entry to [harness.scenarios].
 type scenario struct {
 	name string
@@ -41,6 +42,7 @@ func (h *harness) scenarios() []scenario {
 		{name: "loopback", run: h.loopback, defs: loopbackDefs, how: loopbackHow, once: true},
 		{name: "throughput", run: h.throughput, defs: throughputDefs, how: throughputHow},
 	}
+	all = append(all, h.loadScenarios()...)
 	all = append(all,
 		scenario{name: "churn", run: h.churn, defs: churnDefs, how: churnHow},
 		scenario{name: "idle", run: h.idle, defs: h.idleDefs, how: idleHow},
