@@ -14,6 +14,8 @@
 //   - fanout, fanin, queue, large (loads.go): nats.go publishers and light
 //     raw subscribers, 1 → 10 and 1 → 100, 10 and 50 → 1, a queue group of
 //     10, 64 KiB and 1 MiB messages;
+//   - reqreply (reqreply.go): request/reply latency percentiles and rate,
+//     1 and 10 requesters, and a service of 5 responders in a queue group;
 //   - churn with nats.go (connect, flush, close), sequential and 8 in
 //     parallel;
 //   - idle memory per connection at 5,000 and 20,000 connections (server

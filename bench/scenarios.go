@@ -23,7 +23,8 @@ type harness struct {
 // what -only selects.
 //
 // To add a row to an existing group of a table-driven scenario (the
-// pub/sub loads in loads.go), add one line to that table. To add a scenario, write its run function and its defs
+// pub/sub loads in loads.go, request/reply in reqreply.go), add one line
+// to that table. To add a scenario, write its run function and its defs
 // and add one entry to [harness.scenarios].
 type scenario struct {
 	name string
@@ -44,6 +45,7 @@ func (h *harness) scenarios() []scenario {
 	}
 	all = append(all, h.loadScenarios()...)
 	all = append(all,
+		scenario{name: "reqreply", run: h.reqReply, defs: reqReplyDefs, how: reqReplyHow},
 		scenario{name: "churn", run: h.churn, defs: churnDefs, how: churnHow},
 		scenario{name: "idle", run: h.idle, defs: h.idleDefs, how: idleHow},
 		scenario{name: "lameduck", run: h.lameDuck, defs: lameDuckDefs, how: lameDuckHow},
