@@ -35,6 +35,16 @@ import (
 // closed by the server and prints "closes K T1 T2 ..." (K closes and, with
 // -watch, each close time in Unix nanoseconds); it exits when its standard
 // input closes, or by itself after -lifetime.
+//
+// With -space C (the subject-space scenario, space.go), each connection is
+// a light subscriber (subscriber.go) that counts the messages delivered to
+// it; the holder's connections are numbers -base to -base+N-1 of C in all.
+// On "subscribe FROM TO" each connection subscribes to every subscription
+// i in [FROM, TO) with i mod C equal to its number (spaceSubject(i), sid
+// i+1) and waits for the PONG to a PING after them; the holder prints
+// "subscribed K NS": K subscriptions, NS nanoseconds from the command to
+// the last PONG. On "count" it prints "count M", the messages delivered to
+// all its connections so far.
 
 // connectLine is the CONNECT every held connection sends: protocol 1, so
 // that it receives the lame-duck INFO, like a current client library.
@@ -47,6 +57,8 @@ func holderMain(args []string) int {
 	conc := fs.Int("conc", 32, "handshakes in flight")
 	lifetime := fs.Duration("lifetime", 5*time.Minute, "exit by itself after this long")
 	watch := fs.Bool("watch", false, "note each close as it happens (a reader goroutine per connection)")
+	space := fs.Int("space", 0, "subject-space mode: connections in all, over every holder")
+	base := fs.Int("base", 0, "subject-space mode: the number of this holder's first connection")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -67,6 +79,9 @@ func holderMain(args []string) int {
 			}
 		}
 		return 1
+	}
+	if *space > 0 {
+		return holdSpace(conns, *base, *space)
 	}
 	fmt.Println("ready", len(conns))
 
@@ -256,6 +271,12 @@ const perHolder = 5000
 // processes as needed and returns once all of them are ready; watch is the
 // holders' -watch.
 func startHolders(addr string, total int, watch bool) ([]*holderProc, error) {
+	return startHoldersMode(addr, total, watch, false)
+}
+
+// startHoldersMode is startHolders, with the holders in subject-space mode
+// when space is set (each told its connections' numbers).
+func startHoldersMode(addr string, total int, watch, space bool) ([]*holderProc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -264,6 +285,9 @@ func startHolders(addr string, total int, watch bool) ([]*holderProc, error) {
 	for left := total; left > 0; left -= perHolder {
 		n := min(left, perHolder)
 		cmd := exec.Command(exe, "holder", "-addr", addr, "-n", strconv.Itoa(n), "-watch="+strconv.FormatBool(watch))
+		if space {
+			cmd.Args = append(cmd.Args, "-space", strconv.Itoa(total), "-base", strconv.Itoa(total-left))
+		}
 		cmd.Stderr = os.Stderr
 		stdin, err := cmd.StdinPipe()
 		if err != nil {

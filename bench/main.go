@@ -16,6 +16,8 @@
 //     10, 64 KiB and 1 MiB messages;
 //   - reqreply (reqreply.go): request/reply latency percentiles and rate,
 //     1 and 10 requesters, and a service of 5 responders in a queue group;
+//   - subjects (space.go): 1k → 100k → 1M subscriptions on 10k held
+//     connections: memory per subscription, subscribe rate, publish rate;
 //   - churn with nats.go (connect, flush, close), sequential and 8 in
 //     parallel;
 //   - idle memory per connection at 5,000 and 20,000 connections (server
@@ -62,11 +64,12 @@ type config struct {
 	micro    bool
 	profile  bool
 	conns    []int
+	space    []int // subject-space sizes
 }
 
 func run() error {
 	var cfg config
-	var only, conns string
+	var only, conns, space string
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds; each runs every scenario on both servers")
 	flag.StringVar(&cfg.natsd, "natsd", "bin/natsd", "natsd binary (built by make bench)")
 	flag.StringVar(&cfg.toolsDir, "tools", ".tools/bin", "folder of the pinned nats-server and nats CLI (installed when missing; see internal/tools)")
@@ -77,6 +80,7 @@ func run() error {
 	flag.BoolVar(&cfg.quick, "quick", false, "smaller counts and 1 round, for a smoke run (the report says so)")
 	flag.BoolVar(&cfg.micro, "micro", true, "run the Go micro-benchmarks too")
 	flag.BoolVar(&cfg.profile, "profile", false, "run natsd with --profile and save a CPU profile of it during each load row into WORK/profiles (a diagnostic run: natsd's flags then differ)")
+	flag.StringVar(&space, "space", "1000,100000,1000000", "subject-space sizes (subscriptions), growing; -quick stops at 100000 unless this is given")
 	flag.Parse()
 	if only != "" {
 		cfg.only = map[string]bool{}
@@ -90,6 +94,18 @@ func run() error {
 			return fmt.Errorf("bad -conns %q", conns)
 		}
 		cfg.conns = append(cfg.conns, n)
+	}
+	spaceSet := false
+	flag.Visit(func(f *flag.Flag) { spaceSet = spaceSet || f.Name == "space" })
+	for _, s := range strings.Split(space, ",") {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(s), &n); err != nil || n < spaceGroup {
+			return fmt.Errorf("bad -space %q: sizes of at least %d", space, spaceGroup)
+		}
+		if cfg.quick && !spaceSet && n > 100_000 {
+			continue
+		}
+		cfg.space = append(cfg.space, n)
 	}
 	if cfg.quick {
 		cfg.rounds = 1

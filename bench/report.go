@@ -84,6 +84,7 @@ func markdown(h *harness, rows []row, micro []microResult, elapsed time.Duration
 		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.title, r.def.unit, cell(r.natsd), cell(r.ref), ratio, target, met, limit)
 	}
 	p("\n")
+	p("%s", h.growthTables())
 	if len(micro) > 0 {
 		p("## Go micro-benchmarks (natsd)\n\n")
 		p("`go test -run '^$' -bench . -benchmem -benchtime %s %s`\n\n", microBenchtime, strings.Join(microPkgs, " "))

@@ -46,6 +46,7 @@ func (h *harness) scenarios() []scenario {
 	all = append(all, h.loadScenarios()...)
 	all = append(all,
 		scenario{name: "reqreply", run: h.reqReply, defs: reqReplyDefs, how: reqReplyHow},
+		scenario{name: "subjects", run: h.subjectSpace, defs: h.spaceDefs, how: h.spaceHow},
 		scenario{name: "churn", run: h.churn, defs: churnDefs, how: churnHow},
 		scenario{name: "idle", run: h.idle, defs: h.idleDefs, how: idleHow},
 		scenario{name: "lameduck", run: h.lameDuck, defs: lameDuckDefs, how: lameDuckHow},
