@@ -12,8 +12,8 @@ import (
 
 // With -profile, natsd runs with --profile PORT (so its flags differ from
 // nats-server's: such a run is for diagnosis, and the report says so) and
-// the harness saves a CPU profile of natsd during each pub/sub load,
-// request/reply and subject-space publish run, as
+// the harness saves a CPU profile of natsd during each throughput, pub/sub
+// load and request/reply run and each subject-space step, as
 // WORK/profiles/ROW.pprof, for `go tool pprof bin/natsd FILE`.
 
 // profileSeconds is how long each profile lasts: about one run.

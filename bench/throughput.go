@@ -43,8 +43,10 @@ func (h *harness) throughput(k serverKind) error {
 			r.msgs /= 10
 		}
 		h.waitQuiet()
+		stopProfile := h.profile(s, r.key)
 		cpu0, cerr := s.cpuTime()
 		rate, err := h.natsBench(s, r, fmt.Sprintf("bench.%s.%d", r.key, i))
+		stopProfile()
 		if err != nil {
 			// One retry: a run on a loaded 2-core machine can lose its
 			// subscriber to a slow-consumer close.
