@@ -64,6 +64,7 @@ func (h *harness) spaceDefs() []metricDef {
 		defs = append(defs,
 			metricDef{key: spaceKey("mem", n), title: "subject space, " + c + " subscriptions: memory per subscription (RSS growth)", unit: "B/sub", prec: 0, judge: ratioAtMost(1)},
 			metricDef{key: spaceKey("subrate", n), title: "subject space, " + c + " subscriptions: subscribe rate (the step up to this size)", unit: "sub/s", higher: true, judge: ratioAtLeast(1)},
+			metricDef{key: spaceKey("subcpu", n), title: "subject space, " + c + " subscriptions: server CPU per subscription (the step up to this size)", unit: "ns/sub", judge: ratioAtMost(1)},
 			metricDef{key: spaceKey("pub", n), title: "subject space, " + c + " subscriptions: publish 16 B to a subject matching 10 (delivered)", unit: "msg/s", higher: true, judge: ratioAtLeast(1), limit: loopbackKey(16)},
 			metricDef{key: spaceKey("pub", n) + "_cpu", title: "subject space, " + c + " subscriptions: server CPU per delivered message", unit: "ns/msg", judge: ratioAtMost(1)},
 		)
@@ -109,9 +110,9 @@ func (h *harness) subjectSpace(k serverKind) error {
 	for _, n := range h.cfg.space {
 		h.waitQuiet()
 		stopProfile := h.profile(s, "space_sub_"+strconv.Itoa(n))
-		cpu0, _ := s.cpuTime()
+		cpu0, cerr := s.cpuTime()
 		subs, d, err := spaceSubscribe(hs, prev, n)
-		cpu1, _ := s.cpuTime()
+		cpu1, cerr2 := s.cpuTime()
 		stopProfile()
 		if err != nil {
 			return fmt.Errorf("subscribe %d to %d: %w", prev, n, err)
@@ -128,6 +129,11 @@ func (h *harness) subjectSpace(k serverKind) error {
 		perSub := float64(rss-base) / float64(n)
 		h.res.add(spaceKey("mem", n), k.name, perSub)
 		h.res.add(spaceKey("subrate", n), k.name, rate)
+		subCPU := -1.0
+		if cerr == nil && cerr2 == nil {
+			subCPU = float64((cpu1 - cpu0).Nanoseconds()) / float64(subs)
+			h.res.add(spaceKey("subcpu", n), k.name, subCPU)
+		}
 
 		h.waitQuiet()
 		pub, cpu, err := h.spacePublish(s, hs, nc, target, msgs, n)
@@ -139,7 +145,7 @@ func (h *harness) subjectSpace(k serverKind) error {
 			h.res.add(spaceKey("pub", n)+"_cpu", k.name, cpu)
 		}
 		logf("    %s subscriptions on %d connections: %.0f B/sub (RSS %.1f MiB over %.1f MiB), %.0f sub/s (server CPU %.0f ns/sub), publish %.0f msg/s delivered, %.0f ns per delivered message",
-			commas(n), conns, perSub, float64(rss-base)/(1<<20), float64(base)/(1<<20), rate, float64((cpu1-cpu0).Nanoseconds())/float64(subs), pub, cpu)
+			commas(n), conns, perSub, float64(rss-base)/(1<<20), float64(base)/(1<<20), rate, subCPU, pub, cpu)
 		prev = n
 	}
 	return nil
@@ -334,7 +340,7 @@ func subscribeSpace(subs []*lightSub, base, total, from, to int) (int, error) {
 }
 
 func (h *harness) spaceHow() string {
-	return fmt.Sprintf("- **Subject space**: one fresh server; %s connections held by client processes (this harness as `holder -space`, %d connections each), each a light subscriber. Subscriptions come in groups of %d: ten literal subjects `sp.G.l.0` … `sp.G.l.9` and the ten patterns `sp.G.a.b.c`, `sp.G.*.b.c`, `sp.G.a.*.c`, `sp.G.a.b.*`, `sp.G.*.*.c`, `sp.G.*.b.*`, `sp.G.a.*.*`, `sp.G.*.*.*`, `sp.G.a.>`, `sp.G.>` (55%% literal, 45%% wildcard, every one distinct); subscription i is held by connection i mod %s. They are added in steps up to each size (%s); each step's figure is its SUBs over the time from the command to the last connection's `PONG` after them (timed in the holders, the slower of the two; the 1,000 step is too small to time well). "+
+	return fmt.Sprintf("- **Subject space**: one fresh server; %s connections held by client processes (this harness as `holder -space`, %d connections each), each a light subscriber. Subscriptions come in groups of %d: ten literal subjects `sp.G.l.0` … `sp.G.l.9` and the ten patterns `sp.G.a.b.c`, `sp.G.*.b.c`, `sp.G.a.*.c`, `sp.G.a.b.*`, `sp.G.*.*.c`, `sp.G.*.b.*`, `sp.G.a.*.*`, `sp.G.*.*.*`, `sp.G.a.>`, `sp.G.>` (55%% literal, 45%% wildcard, every one distinct); subscription i is held by connection i mod %s. They are added in steps up to each size (%s); each step's figure is its SUBs over the time from the command to the last connection's `PONG` after them (timed in the holders, the slower of the two), and the server's CPU over the step per subscription; the 1,000 step is too small to time well (the CPU figure moves in 10 ms ticks, 10 µs per subscription there). On this 2-core machine the holders compete with the server for the CPUs while they subscribe, so the rate is an end-to-end figure and the CPU per subscription says which server does less work. "+
 		"Memory per subscription: (VmRSS 2 s after the step − VmRSS with the connections open and no subscriptions) / subscriptions. Publish: nats.go publishes %s messages of 16 B to `sp.G.a.b.c` for the G in the middle of the smallest size, which exactly %d subscriptions (on %d connections) match; figure: deliveries counted by the holders (polled) over the time from the first publish; CPU: the server's, per delivered message.\n",
 		commas(spaceConns), perHolder, spaceGroup, commas(spaceConns), spaceSizes(h.cfg.space), commas(spacePubMsgs), spaceMatches, spaceMatches)
 }
@@ -372,6 +378,7 @@ func (h *harness) growthTables() string {
 	figures := []struct{ key, title, unit string }{
 		{"mem", "memory per subscription", "B/sub"},
 		{"subrate", "subscribe rate", "sub/s"},
+		{"subcpu", "server CPU per subscription", "ns/sub"},
 		{"pub", "publish, delivered", "msg/s"},
 		{"pub_cpu", "server CPU per delivered message", "ns/msg"},
 	}
