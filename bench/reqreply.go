@@ -199,7 +199,8 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	// The epsilon keeps 99.9/100 × 1000 (999.0000000000001) at rank 999.
+	i := int(math.Ceil(p/100*float64(len(sorted))-1e-9)) - 1
 	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
