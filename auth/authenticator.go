@@ -128,7 +128,7 @@ func (cr *Credentials) Anonymous() bool {
 // is let in to the global account. A failure wraps [ErrNotAuthorized].
 func (a *Authenticator) Authenticate(cr Credentials) (Identity, error) {
 	if !a.Required() {
-		return Identity{User: rawUser(cr), Account: GlobalAccount}, nil
+		return Identity{User: cr.Presented(), Account: GlobalAccount}, nil
 	}
 	noAuth := a.cfg.NoAuthUser
 	var nu, u *compiledUser
@@ -222,10 +222,10 @@ func verifyNonce(nkey, sig string, nonce []byte) error {
 	return nil
 }
 
-// rawUser is what monitoring shows for a client of a server without
-// authentication: the nkey or user it presented, or "[REDACTED]" for a
-// token.
-func rawUser(cr Credentials) string {
+// Presented is who the client said it was, as monitoring shows it for a
+// client that was not (or not yet) authenticated: the nkey or user it
+// presented, or "[REDACTED]" for a token.
+func (cr *Credentials) Presented() string {
 	switch {
 	case cr.Nkey != "":
 		return cr.Nkey

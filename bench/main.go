@@ -7,7 +7,8 @@
 // alternating natsd / nats-server, for a number of rounds:
 //
 //  1. throughput with `nats bench`: pub/sub 16 B and 1 KiB (one publisher,
-//     one subscriber) and publish only;
+//     one subscriber) and publish only; pub/sub 16 B again as a user with
+//     publish and subscribe permissions (the "perms" scenario);
 //  2. connection churn with nats.go (connect, flush, close), sequential and
 //     8 in parallel;
 //  3. idle memory per connection at 5,000 and 20,000 connections (server
@@ -63,7 +64,7 @@ func run() error {
 	flag.StringVar(&cfg.toolsDir, "tools", ".tools/bin", "folder of the pinned nats-server and nats CLI (installed when missing; see internal/tools)")
 	flag.StringVar(&cfg.outDir, "out", "docs", "folder for performance.md and performance.tsv")
 	flag.StringVar(&cfg.workDir, "work", ".bench/run", "folder for server logs and config files")
-	flag.StringVar(&only, "only", "", "comma-separated scenarios to run (throughput,churn,idle,lameduck); default all")
+	flag.StringVar(&only, "only", "", "comma-separated scenarios to run (throughput,perms,churn,idle,lameduck); default all")
 	flag.StringVar(&conns, "conns", "5000,20000", "idle connection counts for memory and SIGTERM")
 	flag.BoolVar(&cfg.quick, "quick", false, "smaller counts and 1 round, for a smoke run (the report says so)")
 	flag.BoolVar(&cfg.micro, "micro", true, "run the Go micro-benchmarks too")

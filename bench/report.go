@@ -101,7 +101,7 @@ func markdown(cfg config, res *results, rows []row, micro []microResult, elapsed
 
 func tpCounts() string {
 	var s []string
-	for _, r := range tpRuns {
+	for _, r := range append(tpRuns, permsRun) {
 		s = append(s, fmt.Sprintf("%s %s messages", r.key, commas(r.msgs)))
 	}
 	return strings.Join(s, ", ")

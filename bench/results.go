@@ -83,10 +83,12 @@ func metricDefs(conns []int) []metricDef {
 	defs := []metricDef{
 		{key: "pubsub_16b", title: "pub/sub 16 B, 1 pub → 1 sub (subscriber rate)", unit: "msg/s", higher: true, judge: ratioAtLeast(1)},
 		{key: "pubsub_1k", title: "pub/sub 1 KiB, 1 pub → 1 sub (subscriber rate)", unit: "msg/s", higher: true, judge: ratioAtLeast(1)},
+		{key: "pubsub_16b_perms", title: "pub/sub 16 B as a user with permissions (subscriber rate)", unit: "msg/s", higher: true, judge: ratioAtLeast(1)},
 		{key: "pub_16b", title: "publish only 16 B", unit: "msg/s", higher: true, judge: ratioAtLeast(1)},
 		{key: "pub_1k", title: "publish only 1 KiB", unit: "msg/s", higher: true, judge: ratioAtLeast(1)},
 		{key: "pubsub_16b_cpu", title: "server CPU per message: pub/sub 16 B", unit: "ns/msg"},
 		{key: "pubsub_1k_cpu", title: "server CPU per message: pub/sub 1 KiB", unit: "ns/msg"},
+		{key: "pubsub_16b_perms_cpu", title: "server CPU per message: pub/sub 16 B with permissions", unit: "ns/msg"},
 		{key: "pub_16b_cpu", title: "server CPU per message: publish only 16 B", unit: "ns/msg"},
 		{key: "pub_1k_cpu", title: "server CPU per message: publish only 1 KiB", unit: "ns/msg"},
 		{key: "churn_seq", title: "churn: nats.go connect + flush + close, sequential", unit: "conn/s", higher: true, judge: ratioAtLeast(1)},

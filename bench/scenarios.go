@@ -24,6 +24,7 @@ type scenario struct {
 func (h *harness) scenarios() []scenario {
 	return []scenario{
 		{"throughput", h.throughput},
+		{"perms", h.perms},
 		{"churn", h.churn},
 		{"idle", h.idle},
 		{"lameduck", h.lameDuck},

@@ -64,6 +64,7 @@ func (c *Conn) leaveOpen() {
 		c.pingTmr.Stop()
 		c.pingTmr = nil
 	}
+	c.stopAuthTimerLocked()
 	c.mu.Unlock()
 }
 

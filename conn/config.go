@@ -26,6 +26,12 @@ type Config struct {
 	// (else the connection closes with TLSHandshakeError).
 	TLS        *tls.Config
 	TLSTimeout time.Duration
+	// TLSFirst (tls { handshake_first }) runs the handshake before INFO,
+	// which then goes out encrypted; AllowNonTLS (allow_non_tls) lets a
+	// client that does not start a handshake after INFO go on in the
+	// clear. Both need TLS.
+	TLSFirst    bool
+	AllowNonTLS bool
 	// Info is the server part of the INFO line; client_id and client_ip are
 	// filled in per connection.
 	Info Info
@@ -42,6 +48,8 @@ type Info struct {
 	Host         string   `json:"host"`
 	Port         int      `json:"port"`
 	Headers      bool     `json:"headers"`
+	AuthRequired bool     `json:"auth_required,omitempty"`
+	TLSAvailable bool     `json:"tls_available,omitempty"`
 	MaxPayload   int      `json:"max_payload"`
 	ClientID     uint64   `json:"client_id,omitempty"`
 	ClientIP     string   `json:"client_ip,omitempty"`
@@ -49,6 +57,7 @@ type Info struct {
 	TLSVerify    bool     `json:"tls_verify,omitempty"`
 	ConnectURLs  []string `json:"connect_urls,omitempty"`
 	LameDuckMode bool     `json:"ldm,omitempty"`
+	Nonce        string   `json:"nonce,omitempty"`
 }
 
 // Stats are server-wide counters that every connection adds to. They are
@@ -71,4 +80,7 @@ type Shared struct {
 	// OnClosed is called once per connection, from the transition into
 	// Closed, after the connection's subscriptions are released.
 	OnClosed func(*Conn)
+	// Security is the authentication the server requires, replaced
+	// atomically on reload (see auth.go); nil requires none.
+	Security atomic.Pointer[Security]
 }

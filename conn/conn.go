@@ -47,6 +47,9 @@ type Conn struct {
 	rttStart  int64 // unix nanoseconds of the unanswered PING that measures the RTT; 0: none
 	rtt       time.Duration
 
+	// auth is the authentication and permissions state (auth.go).
+	auth connAuth
+
 	// wake tells the writer, waiting on it with mu, that output is queued
 	// or the state changed (a condition rather than a channel: no
 	// allocation per connection).
@@ -117,6 +120,7 @@ func New(cid uint64, nc net.Conn, cfg *Config, sh *Shared) *Conn {
 	c.lastIn.Store(now)
 	c.entered[Open].Store(now)
 	c.live.Store(2)
+	c.initAuth()
 	c.sendInfo(false)
 	return c
 }
@@ -130,6 +134,7 @@ func (c *Conn) Run(spawn func(func())) {
 	if c.cfg.TLS != nil && c.State() == Open {
 		c.handshake()
 	}
+	c.startAuthTimer()
 	c.mu.Lock()
 	open := c.State() == Open
 	if open && c.cfg.PingInterval > 0 {
@@ -150,6 +155,7 @@ func (c *Conn) sendInfo(ldm bool) {
 	info.ClientID = c.cid
 	info.ClientIP = c.host
 	info.LameDuckMode = ldm
+	c.authInfo(&info)
 	b, err := json.Marshal(info)
 	if err != nil { // cannot happen: Info has only plain fields
 		panic(err)
@@ -186,6 +192,9 @@ func (c *Conn) readLoop() {
 		if n > 0 {
 			c.lastIn.Store(time.Now().UnixNano())
 			c.stalled = 0
+			if c.auth.pending && !c.auth.checked && !c.firstInput(buf[0]) {
+				return
+			}
 			perr := c.parser.Parse(buf[:n], h)
 			c.addReadCounts()
 			c.flushPending()

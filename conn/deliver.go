@@ -57,6 +57,9 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	if d == c && !c.opts.Echo {
 		return false
 	}
+	if s.deliveryDenied(subj) {
+		return false
+	}
 	max := s.max.Load()
 	n := s.delivered.Add(1)
 	if max > 0 && n > max {
@@ -120,6 +123,9 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	d.out.append(b)
 	d.out.append(msg)
 	d.out.append(crlf)
+	if len(reply) > 0 {
+		d.trackReplyLocked(reply)
+	}
 	queued := d.out.pb
 	over := d.cfg.MaxPending > 0 && d.out.pending() > d.cfg.MaxPending
 	if !over && d.cfg.MaxPending > 0 && d.out.stall == nil && d.out.pending() > d.cfg.MaxPending/4*3 {

@@ -34,6 +34,9 @@ func (h *protoHandler) OnConnect(arg []byte) error {
 	c.mu.Lock()
 	c.opts = opts
 	c.mu.Unlock()
+	if err := c.authenticate(arg); err != nil {
+		return err
+	}
 	if opts.Protocol < 0 || opts.Protocol > 1 {
 		c.sendErr("invalid client protocol")
 		c.Close(BadClientProtocolVersion)
@@ -91,6 +94,9 @@ func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 	if !subject.ValidSubject(s.subject) || (queue != nil && !subject.ValidQueue(s.queue)) {
 		c.sendErr("Invalid Subject")
 		c.pcdAdd(c)
+		return nil
+	}
+	if c.subDenied(s) {
 		return nil
 	}
 	c.mu.Lock()
@@ -181,6 +187,9 @@ func (h *protoHandler) OnPub(subj, reply []byte, hdrLen int, msg []byte) error {
 	if c.opts.Pedantic && !subject.ValidLiteralSubject(string(subj)) {
 		c.sendErr("Invalid Publish Subject")
 		c.pcdAdd(c)
+	}
+	if c.pubDenied(subj, reply) {
+		return nil
 	}
 	// +OK goes before the deliveries, as in nats-server, so a client's own
 	// echoed message follows it.

@@ -12,6 +12,9 @@ type Subscription struct {
 	// messages handed to the connection for this subscription.
 	max       atomic.Int64
 	delivered atomic.Int64
+	// filter is set when the subscriber's deny list may refuse some of the
+	// subjects this subscription matches: each delivery is then checked.
+	filter atomic.Bool
 }
 
 // Conn returns the connection that owns the subscription.

@@ -44,6 +44,9 @@ var fixedOptions = []struct {
 	{"max_closed_clients", func(o *Options) any { return o.MaxClosedClients }},
 	{"system_account", func(o *Options) any { return o.SystemAccount }},
 	{"no_system_account", func(o *Options) any { return o.NoSystemAccount }},
+	{"tls handshake_first", func(o *Options) any { return o.TLSHandshakeFirst }},
+	{"allow_non_tls", func(o *Options) any { return o.AllowNonTLS }},
+	{"authorization", func(o *Options) any { return hidden{o.Auth} }},
 }
 
 // beforeReload validates the new options, refuses changes that cannot be

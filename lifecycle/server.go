@@ -141,6 +141,9 @@ func New(opts *Options) (*Server, error) {
 	if s.tls, err = TLSConfig(&o); err != nil {
 		return nil, err
 	}
+	if err := s.applySecurity(&o); err != nil {
+		return nil, err
+	}
 	s.opts.Store(&o)
 	s.current.Store(&stateSince{State: Init, Since: time.Now()})
 	s.fsm, err = Machine.NewFSM(fsm.Callbacks{
@@ -442,19 +445,22 @@ func (s *Server) connConfig(o *Options, port int) *conn.Config {
 		PingMax:         o.PingMax,
 		MaxTracedMsgLen: o.MaxTracedMsgLen,
 		Info: conn.Info{
-			ServerID:    s.pubKey,
-			ServerName:  o.ServerName,
-			Version:     Version,
-			Proto:       1,
-			Go:          runtime.Version(),
-			Host:        o.Host,
-			Port:        port,
-			Headers:     true,
-			MaxPayload:  o.MaxPayload,
-			TLSRequired: s.clientTLS(o) != nil,
-			TLSVerify:   o.TLSVerify,
+			ServerID:     s.pubKey,
+			ServerName:   o.ServerName,
+			Version:      Version,
+			Proto:        1,
+			Go:           runtime.Version(),
+			Host:         o.Host,
+			Port:         port,
+			Headers:      true,
+			MaxPayload:   o.MaxPayload,
+			TLSRequired:  s.clientTLS(o) != nil && (o.TLSHandshakeFirst || !o.AllowNonTLS),
+			TLSAvailable: s.clientTLS(o) != nil && o.AllowNonTLS && !o.TLSHandshakeFirst,
+			TLSVerify:    o.TLSVerify,
 		},
-		TLS:        s.clientTLS(o),
-		TLSTimeout: o.TLSTimeout,
+		TLS:         s.clientTLS(o),
+		TLSTimeout:  o.TLSTimeout,
+		TLSFirst:    o.TLSHandshakeFirst,
+		AllowNonTLS: o.AllowNonTLS,
 	}
 }

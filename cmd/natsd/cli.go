@@ -19,6 +19,11 @@ type CLI struct {
 	Pid          string `short:"P" name:"pid" group:"Files" placeholder:"FILE" help:"File to store the process PID (removed on exit)."`
 	PortsFileDir string `name:"ports_file_dir" group:"Files" placeholder:"DIR" help:"Write DIR/<executable>_<pid>.ports with the listening URLs (removed on exit)."`
 
+	// Authorization
+	User string `name:"user" group:"Authorization" placeholder:"USER" help:"User required for connections (overrides the config file)."`
+	Pass string `name:"pass" group:"Authorization" placeholder:"PASSWORD" help:"Password required for connections."`
+	Auth string `name:"auth" group:"Authorization" placeholder:"TOKEN" help:"Authorization token required for connections."`
+
 	// Logging
 	Log             string `short:"l" name:"log" group:"Logging" placeholder:"FILE" help:"File to write the log to (default: stderr); SIGUSR1 reopens it."`
 	Debug           bool   `short:"D" name:"debug" group:"Logging" help:"Enable debug logging."`
@@ -65,7 +70,8 @@ var natsFlags = map[string]flagSpec{
 	"t": {[]string{"--t"}, false},
 	"P": {[]string{"--pid"}, true}, "pid": {[]string{"--pid"}, true},
 	"ports_file_dir": {[]string{"--ports_file_dir"}, true},
-	"l":              {[]string{"--log"}, true}, "log": {[]string{"--log"}, true},
+	"user":           {[]string{"--user"}, true}, "pass": {[]string{"--pass"}, true}, "auth": {[]string{"--auth"}, true},
+	"l": {[]string{"--log"}, true}, "log": {[]string{"--log"}, true},
 	"D": {[]string{"--debug"}, false}, "debug": {[]string{"--debug"}, false},
 	"V": {[]string{"--trace"}, false}, "trace": {[]string{"--trace"}, false},
 	"VV": {[]string{"--trace"}, false}, "DV": {[]string{"--debug", "--trace"}, false},

@@ -19,6 +19,12 @@ import (
 type settings struct {
 	Server lifecycle.Options
 	Log    logSettings
+
+	// authAt is where the authorization {} block was written (zero when
+	// there is none), to locate the errors of the whole auth setup;
+	// warnings are config problems that do not stop a start.
+	authAt   entry
+	warnings []string
 }
 
 // logSettings are the logging options (all reloadable).
@@ -147,6 +153,12 @@ func loadConfig(path string, s *settings) (warnings []string, err error) {
 		if e.used {
 			continue
 		}
+		if set, ok := configBlocks[e.name]; ok {
+			if err := set(s, e); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if set, ok := configOptions[e.name]; ok {
 			if err := set(s, e.v); err != nil {
 				return nil, e.errAt(err)
@@ -158,8 +170,21 @@ func loadConfig(path string, s *settings) (warnings []string, err error) {
 		}
 		return nil, e.unknownField()
 	}
+	if err := s.Server.Auth.Validate(); err != nil {
+		at := s.authAt
+		if at.file == "" {
+			at.file = path
+		}
+		return nil, at.errHere(err.Error())
+	}
 	s.Server.ConfigFile = path
-	return warnings, nil
+	return append(warnings, s.warnings...), nil
+}
+
+// configBlocks are the options read with their position, for the errors of
+// the block as a whole.
+var configBlocks = map[string]func(*settings, entry) error{
+	"authorization": setAuthorization,
 }
 
 // configOptions maps each config-file option (nats-server's names) to what
@@ -208,6 +233,8 @@ var configOptions = map[string]func(*settings, any) error{
 	"logtime_utc":        setBool(func(s *settings) *bool { return &s.Log.LogtimeUTC }),
 	"log_format":         setString(func(s *settings) *string { return &s.Log.Format }),
 	"max_traced_msg_len": setInt(func(s *settings) *int { return &s.Log.MaxTracedMsgLen }),
+	"no_auth_user":       setNoAuthUser,
+	"allow_non_tls":      setBool(func(s *settings) *bool { return &s.Server.AllowNonTLS }),
 }
 
 // unsupportedOptions are the config keys nats-server knows that natsd does
@@ -229,7 +256,7 @@ var unsupportedOptions = map[string]string{
 	"resolver_tls": "resolver", "resolver_preload": "resolver", "resolver_pinned_accounts": "resolver",
 	"trusted": "trusted_keys", "trusted_keys": "",
 	"default_sentinel": "operator",
-	"authorization":    "", "accounts": "", "no_auth_user": "authorization",
+	"accounts":         "",
 	"client_advertise": "",
 	"trace_verbose":    "",
 	"trace_headers":    "",
@@ -245,7 +272,6 @@ var unsupportedOptions = map[string]string{
 	"max_subscriptions": "", "max_subs": "max_subscriptions",
 	"max_sub_tokens": "", "max_subscription_tokens": "max_sub_tokens",
 	"ocsp": "", "ocsp_cache": "ocsp",
-	"allow_non_tls":           "",
 	"write_timeout":           "",
 	"no_header_support":       "",
 	"connect_error_reports":   "",
@@ -254,6 +280,32 @@ var unsupportedOptions = map[string]string{
 	"server_metadata":         "",
 	"feature_flags":           "",
 	"no_fast_producer_stall":  "",
+}
+
+// setHandshakeFirst reads tls { handshake_first }: a boolean, or "true",
+// "on", "false", "off". nats-server's fallback forms ("auto" or a delay,
+// which let a client that does not start TLS go on in the clear after a
+// wait) are refused by name.
+func setHandshakeFirst(s *settings, e entry) error {
+	switch v := e.v.(type) {
+	case bool:
+		s.Server.TLSHandshakeFirst = v
+		return nil
+	case string:
+		switch strings.ToLower(v) {
+		case "true", "on":
+			s.Server.TLSHandshakeFirst = true
+			return nil
+		case "false", "off":
+			s.Server.TLSHandshakeFirst = false
+			return nil
+		}
+		if _, err := time.ParseDuration(v); err == nil || strings.EqualFold(v, "auto") || strings.EqualFold(v, "auto_fallback") {
+			return (&entry{key: "tls " + e.key + " " + v, file: e.file, line: e.line}).unsupported("handshake_first fallback")
+		}
+		return fmt.Errorf("field %q's value %q is invalid", e.key, v)
+	}
+	return fmt.Errorf("field %q should be a boolean or a string, got %T", e.key, e.v)
 }
 
 // setHostPort reads "host:port" into a host and a port option.
@@ -305,6 +357,13 @@ func setTLSBlock(s *settings, v any) error {
 			if f, ok := e.v.(float64); ok && err != nil {
 				s.Server.TLSTimeout, err = time.Duration(f*float64(time.Second)), nil
 			}
+		case "verify_and_map":
+			err = setBool(func(s *settings) *bool { return &s.Server.Auth.TLSMap })(s, e.v)
+			if s.Server.Auth.TLSMap {
+				s.Server.TLSVerify = true
+			}
+		case "handshake_first", "first", "immediate":
+			err = setHandshakeFirst(s, e)
 		default:
 			if _, known := unsupportedTLSOptions[e.name]; known {
 				return (&entry{key: "tls " + e.key, file: e.file, line: e.line}).unsupported("")
@@ -321,11 +380,10 @@ func setTLSBlock(s *settings, v any) error {
 // unsupportedTLSOptions are the keys of nats-server's tls {} block that
 // natsd does not implement.
 var unsupportedTLSOptions = map[string]bool{
-	"insecure": true, "verify_and_map": true, "verify_cert_and_check_known_urls": true,
+	"insecure": true, "verify_cert_and_check_known_urls": true,
 	"allow_insecure_cipher_suites": true, "cipher_suites": true, "curve_preferences": true,
 	"connection_rate_limit": true, "pinned_certs": true, "cert_store": true,
 	"cert_match_by": true, "cert_match": true, "ca_certs_match": true,
-	"handshake_first": true, "first": true, "immediate": true,
 	"cert_match_skip_invalid": true, "ocsp_peer": true, "certs": true, "certificates": true,
 	"min_version": true,
 }

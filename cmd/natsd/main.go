@@ -222,6 +222,15 @@ func applyFlags(cli *CLI, st *settings) error {
 	if cli.TLSCACert != "" {
 		s.TLSCACert = cli.TLSCACert
 	}
+	if cli.User != "" {
+		s.Auth.User = cli.User
+	}
+	if cli.Pass != "" {
+		s.Auth.Password = cli.Pass
+	}
+	if cli.Auth != "" {
+		s.Auth.Token = cli.Auth
+	}
 	l := &st.Log
 	if cli.Log != "" {
 		l.File = cli.Log
