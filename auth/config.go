@@ -49,6 +49,10 @@ type Config struct {
 	// TLSMap is tls { verify_and_map }: users are named by the subject or
 	// a SAN of the client's certificate.
 	TLSMap bool
+	// BlockDefined reports that an authorization {} block was written
+	// (even an empty one), which nats-server's hidden no-auth user for a
+	// system-account-only configuration depends on.
+	BlockDefined bool
 }
 
 // User is one configured user: a name with a password, or an nkey.

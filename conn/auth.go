@@ -58,6 +58,10 @@ type connAuth struct {
 	perms atomic.Pointer[auth.Perms]
 	// pubCache is the reader's cache of publish verdicts.
 	pubCache auth.PubCache
+	// acc is the client's account: the global one until authentication
+	// names another. The reader changes it and reads it without a lock;
+	// others read id.Account.
+	acc *Account
 }
 
 // connectCreds are the credential fields of CONNECT.
@@ -190,12 +194,33 @@ func (c *Conn) applyAuth(a *auth.Authenticator, cr auth.Credentials) error {
 	if err != nil {
 		return err
 	}
+	acc := c.sh.accounts().Lookup(id.Account)
+	if acc == nil {
+		return fmt.Errorf("%w: account %q does not exist", auth.ErrNotAuthorized, id.Account)
+	}
+	if acc != c.auth.acc {
+		// A second CONNECT moved the client to another account: its
+		// subscriptions do not follow it, as in nats-server.
+		c.dropSubscriptions()
+		c.auth.acc = acc
+	}
 	c.mu.Lock()
 	c.auth.creds, c.auth.id = cr, id
 	c.mu.Unlock()
 	c.auth.perms.Store(id.Perms)
 	c.auth.pending = false
 	return nil
+}
+
+// dropSubscriptions removes every subscription of the connection.
+func (c *Conn) dropSubscriptions() {
+	c.mu.Lock()
+	subs := c.subs
+	c.subs = nil
+	c.mu.Unlock()
+	for _, s := range subs {
+		s.acc.remove(s)
+	}
 }
 
 // authViolation answers failed authentication as nats-server does.

@@ -2,9 +2,11 @@ package conn
 
 import (
 	"crypto/tls"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/natsd/natsd/account"
 	"github.com/natsd/natsd/conn/subject"
 	"github.com/sirupsen/logrus"
 )
@@ -83,4 +85,21 @@ type Shared struct {
 	// Security is the authentication the server requires, replaced
 	// atomically on reload (see auth.go); nil requires none.
 	Security atomic.Pointer[Security]
+	// Accounts are the server's accounts, replaced atomically on reload
+	// (see account.go). Nil: one global account whose index is Index.
+	Accounts atomic.Pointer[Accounts]
+
+	fallbackOnce sync.Once
+	fallback     *Accounts
+}
+
+// accounts returns the server's accounts.
+func (sh *Shared) accounts() *Accounts {
+	if r := sh.Accounts.Load(); r != nil {
+		return r
+	}
+	sh.fallbackOnce.Do(func() {
+		sh.fallback, _ = NewAccounts(account.Config{}, "", sh.Index, nil)
+	})
+	return sh.fallback
 }

@@ -120,6 +120,7 @@ func New(cid uint64, nc net.Conn, cfg *Config, sh *Shared) *Conn {
 	c.lastIn.Store(now)
 	c.entered[Open].Store(now)
 	c.live.Store(2)
+	c.auth.acc = sh.accounts().Global()
 	c.initAuth()
 	c.sendInfo(false)
 	return c

@@ -114,7 +114,7 @@ func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 	}
 	c.subs[s.sid] = s
 	c.mu.Unlock()
-	if err := c.sh.Index.Insert(s.subject, s.queue, s); err != nil {
+	if err := c.auth.acc.insert(s); err != nil {
 		c.mu.Lock()
 		delete(c.subs, s.sid)
 		c.mu.Unlock()
@@ -160,7 +160,7 @@ func (c *Conn) unsubscribe(s *Subscription) {
 	}
 	c.mu.Unlock()
 	if ok && cur == s {
-		c.sh.Index.Remove(s.subject, s.queue, s)
+		s.acc.remove(s)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/natsd/natsd/account"
 	"github.com/natsd/natsd/auth"
 	"github.com/natsd/natsd/internal/sdnotify"
 	"github.com/sirupsen/logrus"
@@ -59,6 +60,9 @@ type Options struct {
 	// Auth is the authentication and authorization configuration (see
 	// auth.go). Never logged: it holds secrets.
 	Auth auth.Config `json:"-"`
+	// Accounts are the configured accounts, their exports and imports
+	// (see accounts.go); their users are in Auth.
+	Accounts account.Config `json:"-"`
 
 	PidFile      string
 	PortsFileDir string

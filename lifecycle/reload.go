@@ -47,6 +47,7 @@ var fixedOptions = []struct {
 	{"tls handshake_first", func(o *Options) any { return o.TLSHandshakeFirst }},
 	{"allow_non_tls", func(o *Options) any { return o.AllowNonTLS }},
 	{"authorization", func(o *Options) any { return hidden{o.Auth} }},
+	{"accounts", func(o *Options) any { return hidden{o.Accounts} }},
 }
 
 // beforeReload validates the new options, refuses changes that cannot be

@@ -141,6 +141,9 @@ func New(opts *Options) (*Server, error) {
 	if s.tls, err = TLSConfig(&o); err != nil {
 		return nil, err
 	}
+	if err := s.applyAccounts(&o); err != nil {
+		return nil, err
+	}
 	if err := s.applySecurity(&o); err != nil {
 		return nil, err
 	}
@@ -399,7 +402,7 @@ func (s *Server) Clients() []*conn.Conn {
 }
 
 // NumSubscriptions returns the number of subscriptions in the index.
-func (s *Server) NumSubscriptions() int { return s.shared.Index.Count() }
+func (s *Server) NumSubscriptions() int { return s.shared.Accounts.Load().NumSubscriptions() }
 
 // Closed returns snapshots of the recently closed connections, oldest
 // first.

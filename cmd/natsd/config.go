@@ -171,20 +171,30 @@ func loadConfig(path string, s *settings) (warnings []string, err error) {
 		return nil, e.unknownField()
 	}
 	if err := s.Server.Auth.Validate(); err != nil {
-		at := s.authAt
-		if at.file == "" {
-			at.file = path
-		}
-		return nil, at.errHere(err.Error())
+		return nil, s.authError(path, err)
+	}
+	if err := s.Server.Accounts.Validate(); err != nil {
+		return nil, s.authError(path, err)
 	}
 	s.Server.ConfigFile = path
 	return append(warnings, s.warnings...), nil
+}
+
+// authError locates a problem of the auth configuration as a whole at its
+// first block.
+func (s *settings) authError(path string, err error) error {
+	at := s.authAt
+	if at.file == "" {
+		at.file = path
+	}
+	return at.errHere(err.Error())
 }
 
 // configBlocks are the options read with their position, for the errors of
 // the block as a whole.
 var configBlocks = map[string]func(*settings, entry) error{
 	"authorization": setAuthorization,
+	"accounts":      setAccounts,
 }
 
 // configOptions maps each config-file option (nats-server's names) to what
@@ -256,7 +266,6 @@ var unsupportedOptions = map[string]string{
 	"resolver_tls": "resolver", "resolver_preload": "resolver", "resolver_pinned_accounts": "resolver",
 	"trusted": "trusted_keys", "trusted_keys": "",
 	"default_sentinel": "operator",
-	"accounts":         "",
 	"client_advertise": "",
 	"trace_verbose":    "",
 	"trace_headers":    "",

@@ -20,6 +20,7 @@ func setAuthorization(s *settings, blk entry) error {
 		return blk.errAt(fmt.Errorf("expected a block, got %s", describe(blk.v)))
 	}
 	a := &s.Server.Auth
+	a.BlockDefined = true
 	s.authAt = blk
 	var (
 		users    []auth.User
