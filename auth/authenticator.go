@@ -115,6 +115,52 @@ func (a *Authenticator) NoAuthUser() string {
 	return a.cfg.NoAuthUser
 }
 
+// Reauthenticate decides again, after a reload, who a client authenticated
+// as id (by prev) with credentials cr is under a's rules. When nothing
+// that decided it changed (the user's password or nkey and connection
+// types, or the token, the single user, no_auth_user and TLS mapping) it
+// returns the user's new identity without checking the credentials again
+// (a bcrypt check per client would make a reload slow); otherwise it
+// authenticates cr again.
+func (a *Authenticator) Reauthenticate(prev *Authenticator, id Identity, cr Credentials) (Identity, error) {
+	if prev == nil || a == nil || !a.Required() || !prev.Required() ||
+		a.cfg.TLSMap != prev.cfg.TLSMap || a.cfg.NoAuthUser != prev.cfg.NoAuthUser {
+		return a.Authenticate(cr)
+	}
+	if id.Key == "" {
+		if a.cfg.Token == prev.cfg.Token && a.cfg.User == prev.cfg.User && a.cfg.Password == prev.cfg.Password &&
+			len(a.users)+len(a.nkeys) == 0 && len(prev.users)+len(prev.nkeys) == 0 {
+			return Identity{User: id.User, Account: GlobalAccount}, nil
+		}
+		return a.Authenticate(cr)
+	}
+	nu, pu := a.lookup(id.Key), prev.lookup(id.Key)
+	if nu == nil || pu == nil || nu.Password != pu.Password || nu.Nkey != pu.Nkey ||
+		!slices.Equal(nu.ConnectionTypes, pu.ConnectionTypes) {
+		return a.Authenticate(cr)
+	}
+	return Identity{User: id.User, Key: id.Key, Account: nu.Account, Perms: nu.perms}, nil
+}
+
+func (a *Authenticator) lookup(key string) *compiledUser {
+	if u := a.nkeys[key]; u != nil {
+		return u
+	}
+	return a.users[key]
+}
+
+// UserAccount returns the account of the configured user (or nkey) key,
+// and whether such a user exists.
+func (a *Authenticator) UserAccount(key string) (string, bool) {
+	if a == nil {
+		return "", false
+	}
+	if u := a.lookup(key); u != nil {
+		return u.Account, true
+	}
+	return "", false
+}
+
 // Anonymous reports whether cr carries no user, password, token or nkey:
 // a client that no_auth_user applies to.
 func (cr *Credentials) Anonymous() bool {

@@ -214,3 +214,45 @@ func TestConfigValidate(t *testing.T) {
 	_, err := New(Config{Users: []User{{Name: "a", Permissions: &Permissions{Subscribe: &SubjectPermission{Allow: []string{"a.* q.*"}}}}}})
 	assert.NilError(t, err)
 }
+
+// TestReauthenticate: after a reload, an unchanged user keeps its identity
+// without its password being checked again (no bcrypt per client); a
+// changed one is authenticated again.
+func TestReauthenticate(t *testing.T) {
+	hash := bcryptHash(t, "pw")
+	perms := &Permissions{Publish: &SubjectPermission{Allow: []string{"a"}}}
+	prev, err := New(Config{Users: []User{{Name: "u", Password: hash}, {Name: "v", Password: "x"}}})
+	assert.NilError(t, err)
+	cr := Credentials{User: "u", Password: "pw"}
+	id, err := prev.Authenticate(cr)
+	assert.NilError(t, err)
+
+	samePassword, err := New(Config{Users: []User{{Name: "u", Password: hash, Account: "A", Permissions: perms}}})
+	assert.NilError(t, err)
+	got, err := samePassword.Reauthenticate(prev, id, Credentials{User: "u", Password: "not checked"})
+	assert.NilError(t, err)
+	assert.Equal(t, got.Account, "A")
+	assert.Assert(t, got.Perms.Equal(Compile(perms)))
+
+	newPassword, err := New(Config{Users: []User{{Name: "u", Password: "other"}}})
+	assert.NilError(t, err)
+	_, err = newPassword.Reauthenticate(prev, id, cr)
+	assert.Assert(t, errors.Is(err, ErrNotAuthorized))
+
+	tok, err := New(Config{Token: "t"})
+	assert.NilError(t, err)
+	_, err = tok.Reauthenticate(prev, id, cr)
+	assert.Assert(t, errors.Is(err, ErrNotAuthorized), "users replaced by a token")
+	tid, err := tok.Authenticate(Credentials{Token: "t"})
+	assert.NilError(t, err)
+	tok2, _ := New(Config{Token: "t"})
+	_, err = tok2.Reauthenticate(tok, tid, Credentials{Token: "t"})
+	assert.NilError(t, err)
+	tok3, _ := New(Config{Token: "t2"})
+	_, err = tok3.Reauthenticate(tok, tid, Credentials{Token: "t"})
+	assert.Assert(t, errors.Is(err, ErrNotAuthorized))
+	acc, ok := samePassword.UserAccount("u")
+	assert.Assert(t, ok && acc == "A")
+	_, ok = samePassword.UserAccount("v")
+	assert.Assert(t, !ok)
+}

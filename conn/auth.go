@@ -62,6 +62,9 @@ type connAuth struct {
 	// names another. The reader changes it and reads it without a lock;
 	// others read id.Account.
 	acc *Account
+	// awaiting is set while the client must still authenticate (the
+	// reader's pending, for other goroutines).
+	awaiting atomic.Bool
 }
 
 // connectCreds are the credential fields of CONNECT.
@@ -80,11 +83,13 @@ const nonceRawLen = 11
 // initAuth decides, at New, whether the connection must authenticate and
 // what its INFO says about it.
 func (c *Conn) initAuth() {
+	c.auth.id.Account = c.auth.acc.name
 	a := c.sh.Security.Load().authenticator()
 	if !a.Required() {
 		return
 	}
 	c.auth.pending = true
+	c.auth.awaiting.Store(true)
 	if a.NonceRequired() {
 		var raw [nonceRawLen]byte
 		rand.Read(raw[:])
@@ -209,6 +214,7 @@ func (c *Conn) applyAuth(a *auth.Authenticator, cr auth.Credentials) error {
 	c.mu.Unlock()
 	c.auth.perms.Store(id.Perms)
 	c.auth.pending = false
+	c.auth.awaiting.Store(false)
 	return nil
 }
 

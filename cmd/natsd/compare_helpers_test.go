@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,14 +28,31 @@ type target struct {
 	name string
 	url  string // nats://host:port
 	mon  string // http://host:port, or "" without monitoring
+	// hup sends the server SIGHUP (reload); log returns its output so far.
+	hup func()
+	log func() string
 }
+
+// waitLog waits until the server's output contains s.
+func (tg target) waitLog(t *testing.T, s string) {
+	t.Helper()
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if strings.Contains(tg.log(), s) {
+			return poll.Success()
+		}
+		return poll.Continue("waiting for %q in the %s log", s, tg.name)
+	}, poll.WithDelay(5*time.Millisecond), poll.WithTimeout(20*time.Second))
+}
+
+// logCount counts the occurrences of s in the server's output.
+func (tg target) logCount(s string) int { return strings.Count(tg.log(), s) }
 
 // natsdTarget starts natsd with conf (and args) on random ports.
 func natsdTarget(t *testing.T, conf string, args ...string) target {
 	t.Helper()
 	p := startNatsd(t, append([]string{"-c", conf, "-m", "-1"}, args...)...)
 	ports := p.ports()
-	tg := target{name: "natsd", url: ports.Nats[0]}
+	tg := target{name: "natsd", url: ports.Nats[0], hup: func() { p.signal(syscall.SIGHUP) }, log: p.out.String}
 	if len(ports.Monitoring) > 0 {
 		tg.mon = ports.Monitoring[0]
 	}
@@ -73,7 +91,8 @@ func natsServerTarget(t *testing.T, conf string) target {
 		}
 		return poll.Success()
 	}, poll.WithDelay(5*time.Millisecond), poll.WithTimeout(20*time.Second))
-	tg := target{name: "nats-server", url: ports.Nats[0]}
+	tg := target{name: "nats-server", url: ports.Nats[0], log: out.String,
+		hup: func() { assert.NilError(t, cmd.Process.Signal(syscall.SIGHUP)) }}
 	if len(ports.Monitoring) > 0 {
 		tg.mon = ports.Monitoring[0]
 	}
@@ -123,18 +142,26 @@ func (w *wire) send(s string) {
 }
 
 // line returns the next protocol line without its CRLF, or "EOF" once the
-// server has closed the connection.
+// server has closed the connection. The server's own PINGs (nats-server
+// sends one soon after a client connects) are answered and skipped.
 func (w *wire) line() string {
 	w.t.Helper()
-	w.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	l, err := w.r.ReadString('\n')
-	if err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "reset") {
-			return "EOF"
+	for {
+		w.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		l, err := w.r.ReadString('\n')
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "reset") {
+				return "EOF"
+			}
+			w.t.Fatalf("read: %v (got %q)", err, l)
 		}
-		w.t.Fatalf("read: %v (got %q)", err, l)
+		l = strings.TrimRight(l, "\r\n")
+		if l == "PING" {
+			io.WriteString(w.nc, "PONG\r\n")
+			continue
+		}
+		return l
 	}
-	return strings.TrimRight(l, "\r\n")
 }
 
 // expect reads one line per want and checks them in order.
