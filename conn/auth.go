@@ -314,9 +314,10 @@ func (c *Conn) permViolation(errText, logText string) {
 }
 
 // deliveryDenied reports whether the subscription's deny filter refuses a
-// message on subj. Only subscriptions flagged by subDenied pay for it.
+// message on subj. Only subscriptions flagged by subDenied (s.filter) are
+// asked.
 func (s *Subscription) deliveryDenied(subj []byte) bool {
-	return s.filter.Load() && s.conn.auth.perms.Load().DeliveryDenied(bytesToString(subj), s.queue)
+	return s.conn.auth.perms.Load().DeliveryDenied(bytesToString(subj), s.queue)
 }
 
 // trackReplyLocked records a delivered message's reply subject for a user

@@ -47,9 +47,6 @@ type Conn struct {
 	rttStart  int64 // unix nanoseconds of the unanswered PING that measures the RTT; 0: none
 	rtt       time.Duration
 
-	// auth is the authentication and permissions state (auth.go).
-	auth connAuth
-
 	// wake tells the writer, waiting on it with mu, that output is queued
 	// or the state changed (a condition rather than a channel: no
 	// allocation per connection).
@@ -75,6 +72,10 @@ type Conn struct {
 	// entered[s] is when the connection entered state s (unix nanoseconds),
 	// set by fire; it is the connection's transition history.
 	entered [numStates]atomic.Int64
+
+	// auth is the authentication, permissions and account state (auth.go),
+	// last so that it keeps the hot fields above together.
+	auth connAuth
 }
 
 const skipFlushBit = 1 << 8

@@ -70,7 +70,7 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	if d == c && !c.opts.Echo {
 		return false
 	}
-	if s.deliveryDenied(subj) {
+	if s.filter.Load() && s.deliveryDenied(subj) {
 		return false
 	}
 	max := s.max.Load()

@@ -188,7 +188,7 @@ func (h *protoHandler) OnPub(subj, reply []byte, hdrLen int, msg []byte) error {
 		c.sendErr("Invalid Publish Subject")
 		c.pcdAdd(c)
 	}
-	if c.pubDenied(subj, reply) {
+	if (len(reply) >= len(replyPrefix) || c.auth.perms.Load() != nil) && c.pubDenied(subj, reply) {
 		return nil
 	}
 	// +OK goes before the deliveries, as in nats-server, so a client's own

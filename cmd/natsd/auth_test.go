@@ -491,6 +491,17 @@ func TestAuthMonitoring(t *testing.T) {
 				_, ok := reasons[want]
 				assert.Assert(t, ok, "%s: no closed connection %q in %v", tg.name, want, reasons)
 			}
+			if tg.name == "natsd" {
+				resp, err := http.Get(tg.mon + "/lifecyclez")
+				assert.NilError(t, err)
+				defer resp.Body.Close()
+				var lz struct {
+					ClosedReasons map[string]int64 `json:"closed_reasons"`
+				}
+				assert.NilError(t, json.NewDecoder(resp.Body).Decode(&lz))
+				assert.Equal(t, lz.ClosedReasons["Authentication Timeout"], int64(1), "%v", lz.ClosedReasons)
+				assert.Equal(t, lz.ClosedReasons["Authentication Failure"], int64(1), "%v", lz.ClosedReasons)
+			}
 		})
 	}
 }
