@@ -612,3 +612,23 @@ func TestTLSModes(t *testing.T) {
 		secure.Close()
 	}
 }
+
+// TestAuthFromIncludedFile: an authorization block in an included file is
+// applied (and its errors located in that file).
+func TestAuthFromIncludedFile(t *testing.T) {
+	dir := t.TempDir()
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "auth.conf"), []byte("authorization {\n  users: [{user: inc, password: pw}]\n}\n"), 0o644))
+	conf := filepath.Join(dir, "main.conf")
+	assert.NilError(t, os.WriteFile(conf, []byte("port: 4222\ninclude \"auth.conf\"\n"), 0o644))
+	for _, tg := range both(t, conf) {
+		_, err := connectTo(tg)
+		assert.ErrorContains(t, err, "Authorization Violation", tg.name)
+		nc, err := connectTo(tg, nats.UserInfo("inc", "pw"))
+		assert.NilError(t, err, tg.name)
+		nc.Close()
+	}
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "auth.conf"), []byte("authorization {\n  users: [{user: inc, pasword: pw}]\n}\n"), 0o644))
+	code, out := runNatsd(t, "-t", "-c", conf)
+	assert.Equal(t, code, 1, out)
+	assert.Equal(t, strings.TrimSpace(out), "natsd: "+filepath.Join(dir, "auth.conf")+":2: unknown field \"pasword\"")
+}
