@@ -439,7 +439,7 @@ func stateFromName(name string) State {
 
 // connConfig builds what new connections get from the options.
 func (s *Server) connConfig(o *Options, port int) *conn.Config {
-	return &conn.Config{
+	cfg := &conn.Config{
 		MaxControlLine:  o.MaxControlLine,
 		MaxPayload:      o.MaxPayload,
 		MaxPending:      o.MaxPending,
@@ -448,22 +448,21 @@ func (s *Server) connConfig(o *Options, port int) *conn.Config {
 		PingMax:         o.PingMax,
 		MaxTracedMsgLen: o.MaxTracedMsgLen,
 		Info: conn.Info{
-			ServerID:     s.pubKey,
-			ServerName:   o.ServerName,
-			Version:      Version,
-			Proto:        1,
-			Go:           runtime.Version(),
-			Host:         o.Host,
-			Port:         port,
-			Headers:      true,
-			MaxPayload:   o.MaxPayload,
-			TLSRequired:  s.clientTLS(o) != nil && (o.TLSHandshakeFirst || !o.AllowNonTLS),
-			TLSAvailable: s.clientTLS(o) != nil && o.AllowNonTLS && !o.TLSHandshakeFirst,
-			TLSVerify:    o.TLSVerify,
+			ServerID:    s.pubKey,
+			ServerName:  o.ServerName,
+			Version:     Version,
+			Proto:       1,
+			Go:          runtime.Version(),
+			Host:        o.Host,
+			Port:        port,
+			Headers:     true,
+			MaxPayload:  o.MaxPayload,
+			TLSRequired: s.clientTLS(o) != nil,
+			TLSVerify:   o.TLSVerify,
 		},
-		TLS:         s.clientTLS(o),
-		TLSTimeout:  o.TLSTimeout,
-		TLSFirst:    o.TLSHandshakeFirst,
-		AllowNonTLS: o.AllowNonTLS,
+		TLS:        s.clientTLS(o),
+		TLSTimeout: o.TLSTimeout,
 	}
+	tlsModes(o, cfg)
+	return cfg
 }
