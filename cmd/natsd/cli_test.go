@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/alecthomas/kong"
+	"github.com/natsd/natsd/internal/tools"
 	"github.com/natsd/natsd/lifecycle"
 	"gotest.tools/v3/assert"
 )
@@ -275,5 +277,29 @@ func TestVersionAndHelp(t *testing.T) {
 	}
 	for _, line := range strings.Split(help, "\n") {
 		assert.Assert(t, len(line) <= 80, "help line wider than an 80-column terminal: %q", line)
+	}
+}
+
+// TestConfigVariablesLikeNatsServer: natsd and nats-server agree on
+// variables, whatever their case: each config is accepted by both, or
+// refused by both.
+func TestConfigVariablesLikeNatsServer(t *testing.T) {
+	ns := tools.ForTest(t, tools.NatsServer)
+	for _, tc := range []struct {
+		body string
+		ok   bool
+	}{
+		{"PORT = 4402\nport: $PORT\n", true},
+		{"NAME = n1\nserver_name: $NAME\n", true},
+		{"DEBUG = true\ntrace: $DEBUG\n", true},
+		{"UNUSED = 5\n", false},
+		{"CLUSTER = \"x\"\nserver_name: $CLUSTER\n", false},
+	} {
+		conf := filepath.Join(t.TempDir(), "v.conf")
+		assert.NilError(t, os.WriteFile(conf, []byte(tc.body), 0o644))
+		nsErr := exec.Command(ns, "-t", "-c", conf).Run()
+		assert.Equal(t, nsErr == nil, tc.ok, "nats-server on %q: %v", tc.body, nsErr)
+		code, out := runNatsd(t, "-t", "-c", conf)
+		assert.Equal(t, code == 0, tc.ok, "natsd on %q: %s", tc.body, out)
 	}
 }

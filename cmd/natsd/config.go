@@ -70,7 +70,7 @@ type entry struct {
 	v    any
 	file string
 	line int
-	used bool // a variable the file refers to: not an option
+	used bool // a variable the file refers to: not an error when no option knows it
 }
 
 // entries unwraps a config block's keys and sorts them in file order, so
@@ -137,10 +137,12 @@ func (e entry) unsupported(feature string) error {
 // be one natsd implements: a key nats-server knows but natsd does not
 // implement is an error naming the feature, any other key is an error
 // naming the unknown field (as nats-server reports it), both located at
-// file:line. A variable the file refers to ("PORT = 4222" then
-// "port: $PORT") is not an option; one it never refers to is an unknown
-// field, as in nats-server. The warnings are problems that do not stop a
-// start (none today beyond those the options report).
+// file:line. Keys compare in lower case, as in nats-server, so a variable
+// named like an option ("PORT = 4222", then "port: $PORT") also sets it;
+// any other variable the file refers to ("NAME = n1", then
+// "server_name: $NAME") is not an option and is accepted silently, while
+// one the file never refers to is an unknown field, as in nats-server. The
+// warnings are problems that do not stop a start.
 func loadConfig(path string, s *settings) (warnings []string, err error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("config file %s: %w", path, unwrapPath(err))
@@ -150,9 +152,9 @@ func loadConfig(path string, s *settings) (warnings []string, err error) {
 		return nil, fmt.Errorf("config file %s: %v", path, err)
 	}
 	for _, e := range entries(m, path, 0) {
-		if e.used {
-			continue
-		}
+		// Known keys first, as nats-server: a variable named like an option
+		// ("PORT = 4222") sets it too; only a variable the file refers to
+		// and no option knows is not an error.
 		if set, ok := configBlocks[e.name]; ok {
 			if err := set(s, e); err != nil {
 				return nil, err
@@ -167,6 +169,9 @@ func loadConfig(path string, s *settings) (warnings []string, err error) {
 		}
 		if feature, ok := unsupportedOptions[e.name]; ok {
 			return nil, e.unsupported(feature)
+		}
+		if e.used {
+			continue
 		}
 		return nil, e.unknownField()
 	}
@@ -348,9 +353,6 @@ func setTLSBlock(s *settings, v any) error {
 	}
 	s.Server.TLS = true
 	for _, e := range entries(block, "", 0) {
-		if e.used {
-			continue
-		}
 		var err error
 		switch e.name {
 		case "cert_file":
@@ -376,6 +378,9 @@ func setTLSBlock(s *settings, v any) error {
 		default:
 			if _, known := unsupportedTLSOptions[e.name]; known {
 				return (&entry{key: "tls " + e.key, file: e.file, line: e.line}).unsupported("")
+			}
+			if e.used {
+				continue
 			}
 			return e.unknownField()
 		}

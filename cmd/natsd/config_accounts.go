@@ -71,9 +71,6 @@ func parseAccount(s *settings, e entry) error {
 		defaults *auth.Permissions
 	)
 	for _, f := range entries(m, e.file, e.line) {
-		if f.used {
-			continue
-		}
 		var err error
 		switch f.name {
 		case "nkey":
@@ -89,6 +86,9 @@ func parseAccount(s *settings, e entry) error {
 		case "jetstream", "mappings", "maps", "limits", "msg_trace", "trace_dest":
 			return (&entry{key: "account " + f.key, file: f.file, line: f.line}).unsupported("")
 		default:
+			if f.used {
+				continue
+			}
 			return f.unknownField()
 		}
 		if err != nil {
@@ -125,9 +125,6 @@ func parseExports(e entry) ([]account.Export, error) {
 			responseSeen bool
 		)
 		for _, f := range entries(m, file, line) {
-			if f.used {
-				continue
-			}
 			switch f.name {
 			case "stream", "service":
 				if kind != "" {
@@ -158,6 +155,9 @@ func parseExports(e entry) ([]account.Export, error) {
 				case "chunk", "chunked":
 					ex.Response = account.Chunked
 				default:
+					if f.used {
+						continue
+					}
 					return nil, f.errHere(fmt.Sprintf("Unknown response type: %q", str))
 				}
 			case "threshold", "response_threshold", "response_max_time", "response_time":
@@ -174,6 +174,9 @@ func parseExports(e entry) ([]account.Export, error) {
 			case "latency", "account_token_position", "allow_trace":
 				return nil, (&entry{key: "export " + f.key, file: f.file, line: f.line}).unsupported("")
 			default:
+				if f.used {
+					continue
+				}
 				return nil, f.unknownField()
 			}
 		}
@@ -212,9 +215,6 @@ func parseImports(e entry) ([]account.Import, error) {
 			kind string
 		)
 		for _, f := range entries(m, file, line) {
-			if f.used {
-				continue
-			}
 			switch f.name {
 			case "stream", "service":
 				if kind != "" {
@@ -226,9 +226,6 @@ func parseImports(e entry) ([]account.Import, error) {
 					return nil, f.errHere(fmt.Sprintf("%s entry should be an account map, got %T", strings.ToUpper(f.name[:1])+f.name[1:], f.v))
 				}
 				for _, g := range entries(src, f.file, f.line) {
-					if g.used {
-						continue
-					}
 					var err error
 					switch g.name {
 					case "account":
@@ -236,6 +233,9 @@ func parseImports(e entry) ([]account.Import, error) {
 					case "subject":
 						im.Subject, err = asString(g.v)
 					default:
+						if g.used {
+							continue
+						}
 						return nil, g.unknownField()
 					}
 					if err != nil {
@@ -266,6 +266,9 @@ func parseImports(e entry) ([]account.Import, error) {
 			case "allow_trace":
 				return nil, (&entry{key: "import " + f.key, file: f.file, line: f.line}).unsupported("")
 			default:
+				if f.used {
+					continue
+				}
 				return nil, f.unknownField()
 			}
 		}

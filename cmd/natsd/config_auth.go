@@ -28,9 +28,6 @@ func setAuthorization(s *settings, blk entry) error {
 		hasUsers bool
 	)
 	for _, e := range entries(m, blk.file, blk.line) {
-		if e.used {
-			continue
-		}
 		var err error
 		switch e.name {
 		case "user", "username":
@@ -49,6 +46,9 @@ func setAuthorization(s *settings, blk entry) error {
 		case "auth_callout", "auth_hook", "proxy_required":
 			return (&entry{key: "authorization " + e.key, file: e.file, line: e.line}).unsupported("")
 		default:
+			if e.used {
+				continue
+			}
 			return e.unknownField()
 		}
 		if err != nil {
@@ -128,9 +128,6 @@ func parseUsers(e entry) ([]auth.User, error) {
 		}
 		var u auth.User
 		for _, f := range entries(um, file, line) {
-			if f.used {
-				continue
-			}
 			var err error
 			switch f.name {
 			case "nkey":
@@ -146,6 +143,9 @@ func parseUsers(e entry) ([]auth.User, error) {
 			case "proxy_required":
 				return nil, (&entry{key: "user " + f.key, file: f.file, line: f.line}).unsupported("")
 			default:
+				if f.used {
+					continue
+				}
 				return nil, f.unknownField()
 			}
 			if err != nil {
@@ -182,9 +182,6 @@ func parsePermissions(e entry) (*auth.Permissions, error) {
 	}
 	p := &auth.Permissions{}
 	for _, f := range entries(m, e.file, e.line) {
-		if f.used {
-			continue
-		}
 		var err error
 		switch f.name {
 		case "pub", "publish", "import":
@@ -194,6 +191,9 @@ func parsePermissions(e entry) (*auth.Permissions, error) {
 		case "publish_allow_responses", "allow_responses":
 			p.Response, err = parseAllowResponses(f)
 		default:
+			if f.used {
+				continue
+			}
 			return nil, f.errHere(fmt.Sprintf("Unknown field %q parsing permissions", f.key))
 		}
 		if err != nil {
@@ -218,9 +218,6 @@ func parseSubjectPermission(e entry, allowQueue bool) (*auth.SubjectPermission, 
 	}
 	sp := &auth.SubjectPermission{}
 	for _, f := range entries(m, e.file, e.line) {
-		if f.used {
-			continue
-		}
 		var err error
 		switch f.name {
 		case "allow":
@@ -228,6 +225,9 @@ func parseSubjectPermission(e entry, allowQueue bool) (*auth.SubjectPermission, 
 		case "deny":
 			sp.Deny, err = permSubjects(f, allowQueue)
 		default:
+			if f.used {
+				continue
+			}
 			return nil, f.errHere(fmt.Sprintf("Unknown field name %q parsing subject permissions, only 'allow' or 'deny' are permitted", f.key))
 		}
 		if err != nil {
@@ -281,9 +281,6 @@ func parseAllowResponses(e entry) (*auth.ResponsePermission, error) {
 	}
 	rp := &auth.ResponsePermission{}
 	for _, f := range entries(m, e.file, e.line) {
-		if f.used {
-			continue
-		}
 		switch f.name {
 		case "max", "max_msgs", "max_messages", "max_responses":
 			n, err := asInt(f.v)
@@ -302,6 +299,9 @@ func parseAllowResponses(e entry) (*auth.ResponsePermission, error) {
 			}
 			rp.Expires = d
 		default:
+			if f.used {
+				continue
+			}
 			return nil, f.errHere(fmt.Sprintf("Unknown field %q parsing permissions", f.key))
 		}
 	}
