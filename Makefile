@@ -57,7 +57,7 @@ soak:
 # Runs each fuzz target for FUZZTIME (`make test` runs their corpora in
 # testdata/fuzz). New failing inputs land in testdata/fuzz: commit them.
 FUZZTIME ?= 30s
-FUZZ     := ./conn/parser:FuzzParse ./conn:FuzzConnect ./conn/subject:FuzzMatch
+FUZZ     := ./conn/parser:FuzzParse ./conn:FuzzConnect ./conn/subject:FuzzMatch ./auth:FuzzPermissionMatch
 fuzz:
 	@for t in $(FUZZ); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

@@ -42,6 +42,7 @@ func (h *harness) scenarios() []scenario {
 	all := []scenario{
 		{name: "loopback", run: h.loopback, defs: loopbackDefs, how: loopbackHow, once: true},
 		{name: "throughput", run: h.throughput, defs: throughputDefs, how: throughputHow},
+		{name: "perms", run: h.perms, defs: permsDefs, how: permsHow},
 	}
 	all = append(all, h.loadScenarios()...)
 	all = append(all,

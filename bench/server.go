@@ -81,6 +81,11 @@ func freePort() (int, error) {
 // start runs a server on 127.0.0.1 with the shared flags and waits until it
 // answers INFO.
 func (h *harness) start(k serverKind, tag string) (*server, error) {
+	return h.startWith(k, tag, h.confPath())
+}
+
+// startWith is start with another config file.
+func (h *harness) startWith(k serverKind, tag, conf string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -94,7 +99,7 @@ func (h *harness) start(k serverKind, tag string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(k.bin, append([]string{"-a", "127.0.0.1", "-p", strconv.Itoa(port), "-c", h.confPath()}, extra...)...)
+	cmd := exec.Command(k.bin, append([]string{"-a", "127.0.0.1", "-p", strconv.Itoa(port), "-c", conf}, extra...)...)
 	// Another name in argv[0]: `natsd --signal CMD=*` (run by tests on a
 	// shared machine) signals every process whose argv[0] is natsd.
 	cmd.Args[0] = "bench-" + k.name

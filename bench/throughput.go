@@ -20,15 +20,16 @@ type tpRun struct {
 	size int
 	msgs int
 	sub  bool
+	args []string // extra `nats` flags, e.g. credentials
 }
 
 // Message counts are chosen so that each run lasts one to three seconds on
 // this 2-core machine.
 var tpRuns = []tpRun{
-	{"pubsub_16b", 16, 2_000_000, true},
-	{"pubsub_1k", 1024, 600_000, true},
-	{"pub_16b", 16, 3_000_000, false},
-	{"pub_1k", 1024, 1_000_000, false},
+	{"pubsub_16b", 16, 2_000_000, true, nil},
+	{"pubsub_1k", 1024, 600_000, true, nil},
+	{"pub_16b", 16, 3_000_000, false, nil},
+	{"pub_1k", 1024, 1_000_000, false, nil},
 }
 
 // throughput runs every tpRun against one fresh server.
@@ -76,8 +77,9 @@ func (h *harness) throughput(k serverKind) error {
 func (h *harness) natsBench(s *server, r tpRun, subject string) (float64, error) {
 	dir := h.cfg.workDir
 	common := func(cmd, csvPath string) []string {
-		return []string{"--no-context", "-s", s.url(), "bench", cmd, subject,
-			"--msgs", strconv.Itoa(r.msgs), "--size", strconv.Itoa(r.size), "--no-progress", "--csv", csvPath}
+		args := append([]string{"--no-context", "-s", s.url()}, r.args...)
+		return append(args, "bench", cmd, subject,
+			"--msgs", strconv.Itoa(r.msgs), "--size", strconv.Itoa(r.size), "--no-progress", "--csv", csvPath)
 	}
 	pubCSV := filepath.Join(dir, "pub.csv")
 	subCSV := filepath.Join(dir, "sub.csv")

@@ -64,6 +64,7 @@ func (c *Conn) leaveOpen() {
 		c.pingTmr.Stop()
 		c.pingTmr = nil
 	}
+	c.stopAuthTimerLocked()
 	c.mu.Unlock()
 }
 
@@ -97,7 +98,7 @@ func (c *Conn) enterClosed() {
 	c.out.release()
 	c.mu.Unlock()
 	for _, s := range subs {
-		c.sh.Index.Remove(s.subject, s.queue, s)
+		s.acc.remove(s)
 	}
 	if log := c.sh.Log; log != nil && log.IsLevelEnabled(logrus.DebugLevel) {
 		log.Debugf("%s - cid:%d - Client connection closed: %s", c.hostPort(), c.cid, c.Reason())

@@ -2,9 +2,11 @@ package conn
 
 import (
 	"crypto/tls"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/natsd/natsd/account"
 	"github.com/natsd/natsd/conn/subject"
 	"github.com/sirupsen/logrus"
 )
@@ -26,6 +28,12 @@ type Config struct {
 	// (else the connection closes with TLSHandshakeError).
 	TLS        *tls.Config
 	TLSTimeout time.Duration
+	// TLSFirst (tls { handshake_first }) runs the handshake before INFO,
+	// which then goes out encrypted; AllowNonTLS (allow_non_tls) lets a
+	// client that does not start a handshake after INFO go on in the
+	// clear. Both need TLS.
+	TLSFirst    bool
+	AllowNonTLS bool
 	// Info is the server part of the INFO line; client_id and client_ip are
 	// filled in per connection.
 	Info Info
@@ -42,6 +50,8 @@ type Info struct {
 	Host         string   `json:"host"`
 	Port         int      `json:"port"`
 	Headers      bool     `json:"headers"`
+	AuthRequired bool     `json:"auth_required,omitempty"`
+	TLSAvailable bool     `json:"tls_available,omitempty"`
 	MaxPayload   int      `json:"max_payload"`
 	ClientID     uint64   `json:"client_id,omitempty"`
 	ClientIP     string   `json:"client_ip,omitempty"`
@@ -49,6 +59,7 @@ type Info struct {
 	TLSVerify    bool     `json:"tls_verify,omitempty"`
 	ConnectURLs  []string `json:"connect_urls,omitempty"`
 	LameDuckMode bool     `json:"ldm,omitempty"`
+	Nonce        string   `json:"nonce,omitempty"`
 }
 
 // Stats are server-wide counters that every connection adds to. They are
@@ -71,4 +82,24 @@ type Shared struct {
 	// OnClosed is called once per connection, from the transition into
 	// Closed, after the connection's subscriptions are released.
 	OnClosed func(*Conn)
+	// Security is the authentication the server requires, replaced
+	// atomically on reload (see auth.go); nil requires none.
+	Security atomic.Pointer[Security]
+	// Accounts are the server's accounts, replaced atomically on reload
+	// (see account.go). Nil: one global account whose index is Index.
+	Accounts atomic.Pointer[Accounts]
+
+	fallbackOnce sync.Once
+	fallback     *Accounts
+}
+
+// accounts returns the server's accounts.
+func (sh *Shared) accounts() *Accounts {
+	if r := sh.Accounts.Load(); r != nil {
+		return r
+	}
+	sh.fallbackOnce.Do(func() {
+		sh.fallback, _ = NewAccounts(account.Config{}, "", sh.Index, nil)
+	})
+	return sh.fallback
 }

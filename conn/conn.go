@@ -72,6 +72,10 @@ type Conn struct {
 	// entered[s] is when the connection entered state s (unix nanoseconds),
 	// set by fire; it is the connection's transition history.
 	entered [numStates]atomic.Int64
+
+	// auth is the authentication, permissions and account state (auth.go),
+	// last so that it keeps the hot fields above together.
+	auth connAuth
 }
 
 const skipFlushBit = 1 << 8
@@ -117,6 +121,8 @@ func New(cid uint64, nc net.Conn, cfg *Config, sh *Shared) *Conn {
 	c.lastIn.Store(now)
 	c.entered[Open].Store(now)
 	c.live.Store(2)
+	c.auth.acc = sh.accounts().Global()
+	c.initAuth()
 	c.sendInfo(false)
 	return c
 }
@@ -130,6 +136,7 @@ func (c *Conn) Run(spawn func(func())) {
 	if c.cfg.TLS != nil && c.State() == Open {
 		c.handshake()
 	}
+	c.startAuthTimer()
 	c.mu.Lock()
 	open := c.State() == Open
 	if open && c.cfg.PingInterval > 0 {
@@ -150,6 +157,7 @@ func (c *Conn) sendInfo(ldm bool) {
 	info.ClientID = c.cid
 	info.ClientIP = c.host
 	info.LameDuckMode = ldm
+	c.authInfo(&info)
 	b, err := json.Marshal(info)
 	if err != nil { // cannot happen: Info has only plain fields
 		panic(err)
@@ -186,6 +194,9 @@ func (c *Conn) readLoop() {
 		if n > 0 {
 			c.lastIn.Store(time.Now().UnixNano())
 			c.stalled = 0
+			if c.auth.pending && !c.auth.checked && !c.firstInput(buf[0]) {
+				return
+			}
 			perr := c.parser.Parse(buf[:n], h)
 			c.addReadCounts()
 			c.flushPending()

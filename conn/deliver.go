@@ -7,19 +7,39 @@ import (
 	"unsafe"
 )
 
-// publish delivers one message to every matching plain subscription and to
-// one member of each matching queue group, then answers a request nobody
-// received with the 503 no-responders status when the client asked for it.
-// It runs on the publisher's reader goroutine.
+// publish delivers one message, in the publisher's account, to every
+// matching plain subscription and to one member of each matching queue
+// group (imports forward it to other accounts), then answers a request
+// nobody received with the 503 no-responders status when the client asked
+// for it. It runs on the publisher's reader goroutine.
 func (c *Conn) publish(subj, reply []byte, hdrLen int, msg []byte) {
 	if hdrLen == 0 {
 		// An HPUB with an empty header carries no header: nats-server
 		// delivers it as a MSG.
 		hdrLen = -1
 	}
-	r := c.sh.Index.Match(bytesToString(subj))
+	delivered := c.deliverIn(c.auth.acc, subj, reply, hdrLen, msg, 0)
+	if delivered > 0 {
+		c.readOut += int64(delivered)
+		c.readOutBytes += int64(delivered * len(msg))
+		return
+	}
+	if len(reply) > 0 && c.opts.NoResponders {
+		c.noResponders(subj, reply)
+	}
+}
+
+// deliverIn delivers a message published (or forwarded, after hops
+// imports) in account acc to its matching subscriptions and returns the
+// number of deliveries.
+func (c *Conn) deliverIn(acc *Account, subj, reply []byte, hdrLen int, msg []byte, hops int) int {
+	r := acc.Index.Match(bytesToString(subj))
 	delivered := 0
 	for _, s := range r.Plain {
+		if s.imp != nil {
+			delivered += c.forward(s.imp, subj, reply, hdrLen, msg, hops)
+			continue
+		}
 		if c.deliver(s, subj, reply, hdrLen, msg) {
 			delivered++
 		}
@@ -39,14 +59,7 @@ func (c *Conn) publish(subj, reply []byte, hdrLen int, msg []byte) {
 			}
 		}
 	}
-	if delivered > 0 {
-		c.readOut += int64(delivered)
-		c.readOutBytes += int64(delivered * len(msg))
-		return
-	}
-	if len(reply) > 0 && c.opts.NoResponders {
-		c.noResponders(subj, reply)
-	}
+	return delivered
 }
 
 // deliver queues one MSG (or HMSG) for subscription s and reports whether it
@@ -55,6 +68,9 @@ func (c *Conn) publish(subj, reply []byte, hdrLen int, msg []byte) {
 func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
 	d := s.conn
 	if d == c && !c.opts.Echo {
+		return false
+	}
+	if s.filter.Load() && s.deliveryDenied(subj) {
 		return false
 	}
 	max := s.max.Load()
@@ -120,6 +136,9 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	d.out.append(b)
 	d.out.append(msg)
 	d.out.append(crlf)
+	if len(reply) > 0 {
+		d.trackReplyLocked(reply)
+	}
 	queued := d.out.pb
 	over := d.cfg.MaxPending > 0 && d.out.pending() > d.cfg.MaxPending
 	if !over && d.cfg.MaxPending > 0 && d.out.stall == nil && d.out.pending() > d.cfg.MaxPending/4*3 {
@@ -189,7 +208,7 @@ const flushNowBytes = 64 * 1024
 // fail the request at once.
 func (c *Conn) noResponders(subj, reply []byte) {
 	var sid string
-	for _, s := range c.sh.Index.Match(bytesToString(reply)).Plain {
+	for _, s := range c.auth.acc.Index.Match(bytesToString(reply)).Plain {
 		if s.conn == c {
 			sid = s.sid
 			break

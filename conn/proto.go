@@ -34,6 +34,9 @@ func (h *protoHandler) OnConnect(arg []byte) error {
 	c.mu.Lock()
 	c.opts = opts
 	c.mu.Unlock()
+	if err := c.authenticate(arg); err != nil {
+		return err
+	}
 	if opts.Protocol < 0 || opts.Protocol > 1 {
 		c.sendErr("invalid client protocol")
 		c.Close(BadClientProtocolVersion)
@@ -93,6 +96,9 @@ func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 		c.pcdAdd(c)
 		return nil
 	}
+	if c.subDenied(s) {
+		return nil
+	}
 	c.mu.Lock()
 	if c.State() != Open {
 		c.mu.Unlock()
@@ -108,7 +114,7 @@ func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 	}
 	c.subs[s.sid] = s
 	c.mu.Unlock()
-	if err := c.sh.Index.Insert(s.subject, s.queue, s); err != nil {
+	if err := c.auth.acc.insert(s); err != nil {
 		c.mu.Lock()
 		delete(c.subs, s.sid)
 		c.mu.Unlock()
@@ -154,7 +160,7 @@ func (c *Conn) unsubscribe(s *Subscription) {
 	}
 	c.mu.Unlock()
 	if ok && cur == s {
-		c.sh.Index.Remove(s.subject, s.queue, s)
+		s.acc.remove(s)
 	}
 }
 
@@ -181,6 +187,9 @@ func (h *protoHandler) OnPub(subj, reply []byte, hdrLen int, msg []byte) error {
 	if c.opts.Pedantic && !subject.ValidLiteralSubject(string(subj)) {
 		c.sendErr("Invalid Publish Subject")
 		c.pcdAdd(c)
+	}
+	if (len(reply) >= len(replyPrefix) || c.auth.perms.Load() != nil) && c.pubDenied(subj, reply) {
+		return nil
 	}
 	// +OK goes before the deliveries, as in nats-server, so a client's own
 	// echoed message follows it.

@@ -23,6 +23,10 @@ type Snapshot struct {
 	Name          string
 	Lang          string
 	Version       string
+	// AuthorizedUser is who the client authenticated as (an nkey, a user
+	// name, "[REDACTED]" for a token); Account its account.
+	AuthorizedUser string
+	Account        string
 }
 
 // Snapshot returns the connection's current monitoring view.
@@ -40,6 +44,7 @@ func (c *Conn) Snapshot() Snapshot {
 		Lang:         c.opts.Lang,
 		Version:      c.opts.Version,
 	}
+	s.AuthorizedUser, s.Account = c.auth.id.User, c.auth.id.Account
 	for sid := range c.subs {
 		s.Subscriptions = append(s.Subscriptions, c.subs[sid].subject)
 	}

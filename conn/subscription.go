@@ -2,9 +2,13 @@ package conn
 
 import "sync/atomic"
 
-// Subscription is one SUB of one connection, as stored in the subject index.
+// Subscription is one SUB of one connection, as stored in the subject index
+// of its account; or, with imp set and no connection, the internal
+// subscription of an import.
 type Subscription struct {
 	conn    *Conn
+	acc     *Account   // the account whose index holds it
+	imp     *importHop // non-nil: an import's internal subscription
 	subject string
 	queue   string
 	sid     string
@@ -12,6 +16,9 @@ type Subscription struct {
 	// messages handed to the connection for this subscription.
 	max       atomic.Int64
 	delivered atomic.Int64
+	// filter is set when the subscriber's deny list may refuse some of the
+	// subjects this subscription matches: each delivery is then checked.
+	filter atomic.Bool
 }
 
 // Conn returns the connection that owns the subscription.

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/natsd/natsd/account"
+	"github.com/natsd/natsd/auth"
 	"github.com/natsd/natsd/internal/sdnotify"
 	"github.com/sirupsen/logrus"
 )
@@ -50,6 +52,17 @@ type Options struct {
 	TLSCACert  string
 	TLSVerify  bool
 	TLSTimeout time.Duration
+	// TLSHandshakeFirst (tls { handshake_first }) starts TLS before INFO;
+	// AllowNonTLS (allow_non_tls) lets clients choose TLS or not.
+	TLSHandshakeFirst bool
+	AllowNonTLS       bool
+
+	// Auth is the authentication and authorization configuration (see
+	// auth.go). Never logged: it holds secrets.
+	Auth auth.Config `json:"-"`
+	// Accounts are the configured accounts, their exports and imports
+	// (see accounts.go); their users are in Auth.
+	Accounts account.Config `json:"-"`
 
 	PidFile      string
 	PortsFileDir string
@@ -185,6 +198,9 @@ func (o *Options) Validate() error {
 	}
 	if o.LameDuckDuration > 0 && o.LameDuckGracePeriod >= o.LameDuckDuration {
 		errs = append(errs, fmt.Errorf("lame_duck_grace_period (%v) must be less than lame_duck_duration (%v)", o.LameDuckGracePeriod, o.LameDuckDuration))
+	}
+	if err := o.validateAuth(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return errs[0]

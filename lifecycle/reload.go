@@ -25,6 +25,7 @@ type reloadPlan struct {
 	opts      *Options
 	pidFile   string
 	portsFile string
+	auth      *authReload // see auth.go
 }
 
 // fixedOptions are the options that cannot change while running, by their
@@ -40,10 +41,14 @@ var fixedOptions = []struct {
 	{"http_port", func(o *Options) any { return o.HTTPPort }},
 	{"prof_port", func(o *Options) any { return o.ProfPort }},
 	{"https_port", func(o *Options) any { return o.HTTPSPort }},
-	{"tls", func(o *Options) any { return []any{o.TLS, o.TLSCert, o.TLSKey, o.TLSCACert, o.TLSVerify, o.TLSTimeout} }},
+	{"tls", func(o *Options) any {
+		return []any{o.TLS, o.TLSCert, o.TLSKey, o.TLSCACert, o.TLSVerify, o.TLSTimeout, o.Auth.TLSMap}
+	}},
 	{"max_closed_clients", func(o *Options) any { return o.MaxClosedClients }},
 	{"system_account", func(o *Options) any { return o.SystemAccount }},
 	{"no_system_account", func(o *Options) any { return o.NoSystemAccount }},
+	{"tls handshake_first", func(o *Options) any { return o.TLSHandshakeFirst }},
+	{"allow_non_tls", func(o *Options) any { return o.AllowNonTLS }},
 }
 
 // beforeReload validates the new options, refuses changes that cannot be
@@ -78,7 +83,12 @@ func (s *Server) beforeReload(_ context.Context, e *fsm.Event) {
 		e.Cancel(fmt.Errorf("reload rejected: cannot change %s while running", strings.Join(fixed, ", ")))
 		return
 	}
-	plan := &reloadPlan{opts: &next}
+	authPlan, err := s.prepareAuthReload(cur, &next)
+	if err != nil {
+		e.Cancel(fmt.Errorf("reload rejected: %w", err))
+		return
+	}
+	plan := &reloadPlan{opts: &next, auth: authPlan}
 	s.mu.Lock()
 	plan.pidFile, plan.portsFile = s.pidFile, s.portsFile
 	ports := s.ports
@@ -125,6 +135,7 @@ func (s *Server) afterReload(_ context.Context, e *fsm.Event) {
 	s.mu.Unlock()
 	s.opts.Store(plan.opts)
 	s.cfg.Store(s.connConfig(plan.opts, port))
+	s.applyAuthReload(plan.auth)
 	if plan.opts.OnApply != nil {
 		plan.opts.OnApply()
 	}

@@ -141,6 +141,12 @@ func New(opts *Options) (*Server, error) {
 	if s.tls, err = TLSConfig(&o); err != nil {
 		return nil, err
 	}
+	if err := s.applyAccounts(&o); err != nil {
+		return nil, err
+	}
+	if err := s.applySecurity(&o); err != nil {
+		return nil, err
+	}
 	s.opts.Store(&o)
 	s.current.Store(&stateSince{State: Init, Since: time.Now()})
 	s.fsm, err = Machine.NewFSM(fsm.Callbacks{
@@ -396,7 +402,7 @@ func (s *Server) Clients() []*conn.Conn {
 }
 
 // NumSubscriptions returns the number of subscriptions in the index.
-func (s *Server) NumSubscriptions() int { return s.shared.Index.Count() }
+func (s *Server) NumSubscriptions() int { return s.shared.Accounts.Load().NumSubscriptions() }
 
 // Closed returns snapshots of the recently closed connections, oldest
 // first.
@@ -433,7 +439,7 @@ func stateFromName(name string) State {
 
 // connConfig builds what new connections get from the options.
 func (s *Server) connConfig(o *Options, port int) *conn.Config {
-	return &conn.Config{
+	cfg := &conn.Config{
 		MaxControlLine:  o.MaxControlLine,
 		MaxPayload:      o.MaxPayload,
 		MaxPending:      o.MaxPending,
@@ -457,4 +463,6 @@ func (s *Server) connConfig(o *Options, port int) *conn.Config {
 		TLS:        s.clientTLS(o),
 		TLSTimeout: o.TLSTimeout,
 	}
+	tlsModes(o, cfg)
+	return cfg
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+
+	"github.com/natsd/natsd/conn"
 )
 
 // TLSConfig builds the TLS configuration from the options, or nil when
@@ -46,4 +48,18 @@ func (s *Server) clientTLS(o *Options) *tls.Config {
 		return s.tls
 	}
 	return nil
+}
+
+// tlsModes applies tls { handshake_first } and allow_non_tls to what
+// connections get: TLS before INFO, or TLS at the client's choice (INFO
+// then says tls_available instead of tls_required).
+func tlsModes(o *Options, cfg *conn.Config) {
+	if cfg.TLS == nil {
+		return
+	}
+	cfg.TLSFirst = o.TLSHandshakeFirst
+	cfg.AllowNonTLS = o.AllowNonTLS && !o.TLSHandshakeFirst
+	if cfg.AllowNonTLS {
+		cfg.Info.TLSRequired, cfg.Info.TLSAvailable = false, true
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -17,6 +18,11 @@ type CLI struct {
 	// Files
 	Pid          string `short:"P" name:"pid" group:"Files" placeholder:"FILE" help:"File to store the process PID (removed on exit)."`
 	PortsFileDir string `name:"ports_file_dir" group:"Files" placeholder:"DIR" help:"Write DIR/<executable>_<pid>.ports with the listening URLs (removed on exit)."`
+
+	// Authorization
+	User string `name:"user" group:"Authorization" placeholder:"USER" help:"User required for connections (overrides the config file)."`
+	Pass string `name:"pass" group:"Authorization" placeholder:"PASSWORD" help:"Password required for connections."`
+	Auth string `name:"auth" group:"Authorization" placeholder:"TOKEN" help:"Authorization token required for connections."`
 
 	// Logging
 	Log             string `short:"l" name:"log" group:"Logging" placeholder:"FILE" help:"File to write the log to (default: stderr); SIGUSR1 reopens it."`
@@ -64,7 +70,8 @@ var natsFlags = map[string]flagSpec{
 	"t": {[]string{"--t"}, false},
 	"P": {[]string{"--pid"}, true}, "pid": {[]string{"--pid"}, true},
 	"ports_file_dir": {[]string{"--ports_file_dir"}, true},
-	"l":              {[]string{"--log"}, true}, "log": {[]string{"--log"}, true},
+	"user":           {[]string{"--user"}, true}, "pass": {[]string{"--pass"}, true}, "auth": {[]string{"--auth"}, true},
+	"l": {[]string{"--log"}, true}, "log": {[]string{"--log"}, true},
 	"D": {[]string{"--debug"}, false}, "debug": {[]string{"--debug"}, false},
 	"V": {[]string{"--trace"}, false}, "trace": {[]string{"--trace"}, false},
 	"VV": {[]string{"--trace"}, false}, "DV": {[]string{"--debug", "--trace"}, false},
@@ -84,11 +91,27 @@ var natsFlags = map[string]flagSpec{
 	"h": {[]string{"--help"}, false}, "help": {[]string{"--help"}, false},
 }
 
+// unsupportedFlags are nats-server's flags that natsd does not implement,
+// with the feature each belongs to. They are refused naming the flag as
+// written, never ignored.
+var unsupportedFlags = map[string]string{
+	"client_advertise": "client_advertise", "log_size_limit": "log rotation by size",
+	"s": "syslog", "syslog": "syslog", "r": "syslog", "remote_syslog": "syslog",
+	"routes": "clustering", "cluster": "clustering", "cluster_listen": "clustering",
+	"cluster_advertise": "clustering", "no_advertise": "clustering",
+	"connect_retries": "clustering", "cluster_name": "clustering",
+	"js": "JetStream", "jetstream": "JetStream", "sd": "JetStream", "store_dir": "JetStream",
+	"help_tls": "help_tls",
+}
+
 // normalizeArgs rewrites nats-server's flag spellings (-port 4222, -sl ldm,
 // -DV, -T=false, --p 4222) into the canonical long flags kong parses.
 // Values are never rewritten, and everything after "--" is left alone.
-// Unknown flags are left for kong to reject.
-func normalizeArgs(args []string) []string {
+// A flag of nats-server's that natsd does not implement is an error naming
+// it as written, and so is an unknown single-dash long flag (which kong
+// would otherwise read as a bundle of short flags: -auth as -a uth). Other
+// unknown flags are left for kong to reject.
+func normalizeArgs(args []string) ([]string, error) {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -107,6 +130,13 @@ func normalizeArgs(args []string) []string {
 		}
 		spec, ok := natsFlags[name]
 		if !ok {
+			written := strings.SplitN(a, "=", 2)[0]
+			if feature, known := unsupportedFlags[name]; known {
+				return nil, fmt.Errorf("flag %s (%s) is not supported by natsd", written, feature)
+			}
+			if !strings.HasPrefix(a, "--") && len(name) > 1 {
+				return nil, fmt.Errorf("unknown flag %s", written)
+			}
 			out = append(out, a)
 			continue
 		}
@@ -124,5 +154,5 @@ func normalizeArgs(args []string) []string {
 			}
 		}
 	}
-	return out
+	return out, nil
 }

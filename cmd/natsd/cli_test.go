@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/alecthomas/kong"
+	"github.com/natsd/natsd/internal/tools"
 	"github.com/natsd/natsd/lifecycle"
 	"gotest.tools/v3/assert"
 )
@@ -19,7 +21,11 @@ func parse(t *testing.T, args ...string) (*CLI, *settings, error) {
 	var cli CLI
 	p, err := kong.New(&cli, kong.Exit(func(int) { t.Fatal("kong exited") }))
 	assert.NilError(t, err)
-	if _, err := p.Parse(normalizeArgs(args)); err != nil {
+	norm, err := normalizeArgs(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := p.Parse(norm); err != nil {
 		return nil, nil, err
 	}
 	st, _, err := buildSettings(&cli)
@@ -166,13 +172,83 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-func TestUnknownConfigOptionIsAWarning(t *testing.T) {
-	conf := filepath.Join(t.TempDir(), "u.conf")
-	assert.NilError(t, os.WriteFile(conf, []byte("port: 4222\n\nfancy_option: 3\n"), 0o644))
-	code, out := runNatsd(t, "-c", conf, "-t")
-	assert.Equal(t, code, 0, out)
-	assert.Assert(t, strings.Contains(out, "u.conf:3: unknown config option \"fancy_option\" ignored"), out)
-	assert.Assert(t, strings.Contains(out, "is valid"), out)
+// TestConfigFailsClosed: every key natsd does not implement stops the
+// start and -t alike with one line naming it at file:line, exit 1: an
+// unknown key as nats-server names it, a key of a feature natsd lacks with
+// the feature named.
+func TestConfigFailsClosed(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		assert.NilError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	write("inc.conf", "\n\nsyslog: true\n")
+	cases := []struct {
+		name, body, want string
+	}{
+		{"unknown key", "port: 4222\n\nfancy_option: 3\n", "c.conf:3: unknown field \"fancy_option\""},
+		{"jetstream", "port: 4222\n\njetstream: enabled\n", "c.conf:3: jetstream is not supported by natsd"},
+		{"jetstream block", "jetstream {\n  store_dir: /tmp\n}\n", "c.conf:1: jetstream is not supported by natsd"},
+		{"store_dir", "store_dir: /tmp\n", "c.conf:1: store_dir (JetStream) is not supported by natsd"},
+		{"leafnodes", "leafnodes {\n  port: 7422\n}\n", "c.conf:1: leafnodes is not supported by natsd"},
+		{"leaf", "leaf {\n  port: 7422\n}\n", "c.conf:1: leaf (leafnodes) is not supported by natsd"},
+		{"gateway", "gateway {\n  name: x\n}\n", "c.conf:1: gateway is not supported by natsd"},
+		{"websocket", "websocket {\n  port: 8080\n}\n", "c.conf:1: websocket is not supported by natsd"},
+		{"mqtt", "mqtt {\n  port: 1883\n}\n", "c.conf:1: mqtt is not supported by natsd"},
+		{"operator", "operator: /x.jwt\n", "c.conf:1: operator is not supported by natsd"},
+		{"resolver", "resolver: MEMORY\n", "c.conf:1: resolver is not supported by natsd"},
+		{"trusted_keys", "trusted_keys: [\"x\"]\n", "c.conf:1: trusted_keys is not supported by natsd"},
+		{"cluster", "cluster {\n  port: 6222\n}\n", "c.conf:1: cluster is not supported by natsd"},
+		{"case does not hide a key", "JetStream: true\n", "c.conf:1: JetStream is not supported by natsd"},
+		{"unknown tls key", "tls {\n  cert_file: a\n  key_file: b\n  colour: red\n}\n", "c.conf:4: unknown field \"colour\""},
+		{"unsupported tls key", "tls {\n  cert_file: a\n  key_file: b\n  pinned_certs: []\n}\n", "c.conf:4: tls pinned_certs is not supported by natsd"},
+		{"unused variable", "UNUSED = 5\nport: 4222\n", "c.conf:1: unknown field \"UNUSED\""},
+		{"in an included file", "port: 4222\ninclude \"inc.conf\"\n", "inc.conf:3: syslog is not supported by natsd"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			conf := write("c.conf", tc.body)
+			for _, args := range [][]string{{"-t", "-c", conf}, {"-c", conf, "-p", "-1", "-a", "127.0.0.1"}} {
+				code, out := runNatsd(t, args...)
+				assert.Equal(t, code, 1, out)
+				assert.Equal(t, strings.TrimSpace(out), "natsd: "+filepath.Join(dir, tc.want), "args %v", args)
+			}
+		})
+	}
+}
+
+// TestConfigVariables: a variable the file refers to is not an option
+// (nats-server accepts it silently), wherever it is defined.
+func TestConfigVariables(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "v.conf")
+	assert.NilError(t, os.WriteFile(conf, []byte("PORT = 4402\nHOST: 127.0.0.1\nport: $PORT\nhost: $HOST\ntls {\n  T = 3\n  cert_file: a\n  key_file: b\n  timeout: $T\n}\n"), 0o644))
+	var st settings
+	warnings, err := loadConfig(conf, &st)
+	assert.NilError(t, err)
+	assert.Equal(t, len(warnings), 0, "%v", warnings)
+	assert.Equal(t, st.Server.Port, 4402)
+	assert.Equal(t, st.Server.Host, "127.0.0.1")
+	assert.Equal(t, st.Server.TLSTimeout, 3*time.Second)
+}
+
+// TestUnsupportedFlags: nats-server's flags natsd does not implement, and
+// unknown single-dash long flags, are refused as written instead of being
+// read as bundles of short flags.
+func TestUnsupportedFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-cluster", "nats://127.0.0.1:6222"}, "natsd: flag -cluster (clustering) is not supported by natsd (see natsd --help)"},
+		{[]string{"--routes=nats://127.0.0.1:6222"}, "natsd: flag --routes (clustering) is not supported by natsd (see natsd --help)"},
+		{[]string{"-js"}, "natsd: flag -js (JetStream) is not supported by natsd (see natsd --help)"},
+		{[]string{"-fancy", "x"}, "natsd: unknown flag -fancy (see natsd --help)"},
+	} {
+		code, out := runNatsd(t, tc.args...)
+		assert.Equal(t, code, 1, out)
+		assert.Equal(t, strings.TrimSpace(out), tc.want)
+	}
 }
 
 func TestCheckConfig(t *testing.T) {
@@ -201,5 +277,29 @@ func TestVersionAndHelp(t *testing.T) {
 	}
 	for _, line := range strings.Split(help, "\n") {
 		assert.Assert(t, len(line) <= 80, "help line wider than an 80-column terminal: %q", line)
+	}
+}
+
+// TestConfigVariablesLikeNatsServer: natsd and nats-server agree on
+// variables, whatever their case: each config is accepted by both, or
+// refused by both.
+func TestConfigVariablesLikeNatsServer(t *testing.T) {
+	ns := tools.ForTest(t, tools.NatsServer)
+	for _, tc := range []struct {
+		body string
+		ok   bool
+	}{
+		{"PORT = 4402\nport: $PORT\n", true},
+		{"NAME = n1\nserver_name: $NAME\n", true},
+		{"DEBUG = true\ntrace: $DEBUG\n", true},
+		{"UNUSED = 5\n", false},
+		{"CLUSTER = \"x\"\nserver_name: $CLUSTER\n", false},
+	} {
+		conf := filepath.Join(t.TempDir(), "v.conf")
+		assert.NilError(t, os.WriteFile(conf, []byte(tc.body), 0o644))
+		nsErr := exec.Command(ns, "-t", "-c", conf).Run()
+		assert.Equal(t, nsErr == nil, tc.ok, "nats-server on %q: %v", tc.body, nsErr)
+		code, out := runNatsd(t, "-t", "-c", conf)
+		assert.Equal(t, code == 0, tc.ok, "natsd on %q: %s", tc.body, out)
 	}
 }

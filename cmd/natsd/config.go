@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/conf"
@@ -18,6 +19,12 @@ import (
 type settings struct {
 	Server lifecycle.Options
 	Log    logSettings
+
+	// authAt is where the authorization {} block was written (zero when
+	// there is none), to locate the errors of the whole auth setup;
+	// warnings are config problems that do not stop a start.
+	authAt   entry
+	warnings []string
 }
 
 // logSettings are the logging options (all reloadable).
@@ -32,11 +39,13 @@ type logSettings struct {
 }
 
 // token is what conf.ParseFileWithChecks returns for every value: the
-// value with the file and line it came from.
+// value with the file and line it came from, and whether it is a variable
+// that the file refers to later ("PORT = 4222" then "port: $PORT").
 type token interface {
 	Value() any
 	Line() int
 	SourceFile() string
+	IsUsedVariable() bool
 }
 
 // configError is a config-file problem located at file:line.
@@ -53,9 +62,87 @@ func (e *configError) Error() string {
 	return fmt.Sprintf("%s: %s", e.file, e.msg)
 }
 
-// loadConfig reads a nats-server format config file into s. Unknown options
-// are returned as warnings (file:line), not errors, as nats-server does
-// outside pedantic mode.
+// entry is one key of a config block with its value unwrapped and where it
+// was written.
+type entry struct {
+	key  string // as written
+	name string // lower case, as nats-server compares keys
+	v    any
+	file string
+	line int
+	used bool // a variable the file refers to: not an error when no option knows it
+}
+
+// entries unwraps a config block's keys and sorts them in file order, so
+// the first problem reported is the first one in the file. file and line
+// locate the block, for values that carry no position.
+func entries(m map[string]any, file string, line int) []entry {
+	out := make([]entry, 0, len(m))
+	for k, raw := range m {
+		e := entry{key: k, name: strings.ToLower(k), file: file, line: line}
+		e.v, e.file, e.line, e.used = unwrap(raw, file, line)
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].file != out[j].file {
+			return out[i].file < out[j].file
+		}
+		if out[i].line != out[j].line {
+			return out[i].line < out[j].line
+		}
+		return out[i].key < out[j].key
+	})
+	return out
+}
+
+// unwrap returns a config value without its token, with its position (the
+// given one when it carries none).
+func unwrap(raw any, file string, line int) (v any, f string, l int, used bool) {
+	t, ok := raw.(token)
+	if !ok {
+		return raw, file, line, false
+	}
+	f, l = t.SourceFile(), t.Line()
+	if f == "" {
+		f = file
+	}
+	return t.Value(), f, l, t.IsUsedVariable()
+}
+
+// errAt locates err at e, unless it is already located.
+func (e entry) errAt(err error) error {
+	var ce *configError
+	if errors.As(err, &ce) {
+		return err
+	}
+	return &configError{file: e.file, line: e.line, msg: fmt.Sprintf("%s: %v", e.key, err)}
+}
+
+// unknownField is nats-server's error for a key it does not know.
+func (e entry) unknownField() error {
+	return &configError{file: e.file, line: e.line, msg: fmt.Sprintf("unknown field %q", e.key)}
+}
+
+// unsupported is the error for a key nats-server knows but natsd does not
+// implement.
+func (e entry) unsupported(feature string) error {
+	what := e.key
+	if feature != "" && !strings.EqualFold(feature, e.key) {
+		what = fmt.Sprintf("%s (%s)", e.key, feature)
+	}
+	return &configError{file: e.file, line: e.line, msg: fmt.Sprintf("%s is not supported by natsd", what)}
+}
+
+// loadConfig reads a nats-server format config file into s. Every key must
+// be one natsd implements: a key nats-server knows but natsd does not
+// implement is an error naming the feature, any other key is an error
+// naming the unknown field (as nats-server reports it), both located at
+// file:line. Keys compare in lower case, as in nats-server, so a variable
+// named like an option ("PORT = 4222", then "port: $PORT") also sets it;
+// any other variable the file refers to ("NAME = n1", then
+// "server_name: $NAME") is not an option and is accepted silently, while
+// one the file never refers to is an unknown field, as in nats-server. The
+// warnings are problems that do not stop a start.
 func loadConfig(path string, s *settings) (warnings []string, err error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("config file %s: %w", path, unwrapPath(err))
@@ -64,53 +151,61 @@ func loadConfig(path string, s *settings) (warnings []string, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("config file %s: %v", path, err)
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := m[k]
-		file, line := path, 0
-		if t, ok := v.(token); ok {
-			file, line = t.SourceFile(), t.Line()
-			if file == "" {
-				file = path
+	for _, e := range entries(m, path, 0) {
+		// Known keys first, as nats-server: a variable named like an option
+		// ("PORT = 4222") sets it too; only a variable the file refers to
+		// and no option knows is not an error.
+		if set, ok := configBlocks[e.name]; ok {
+			if err := set(s, e); err != nil {
+				return nil, err
 			}
-			v = t.Value()
-		}
-		set, known := configOptions[k]
-		if !known {
-			warnings = append(warnings, fmt.Sprintf("%s:%d: unknown config option %q ignored", file, line, k))
 			continue
 		}
-		if err := set(s, v); err != nil {
-			return nil, &configError{file: file, line: line, msg: fmt.Sprintf("%s: %v", k, err)}
+		if set, ok := configOptions[e.name]; ok {
+			if err := set(s, e.v); err != nil {
+				return nil, e.errAt(err)
+			}
+			continue
 		}
+		if feature, ok := unsupportedOptions[e.name]; ok {
+			return nil, e.unsupported(feature)
+		}
+		if e.used {
+			continue
+		}
+		return nil, e.unknownField()
+	}
+	if err := s.Server.Auth.Validate(); err != nil {
+		return nil, s.authError(path, err)
+	}
+	if err := s.Server.Accounts.Validate(); err != nil {
+		return nil, s.authError(path, err)
 	}
 	s.Server.ConfigFile = path
-	return warnings, nil
+	return append(warnings, s.warnings...), nil
+}
+
+// authError locates a problem of the auth configuration as a whole at its
+// first block.
+func (s *settings) authError(path string, err error) error {
+	at := s.authAt
+	if at.file == "" {
+		at.file = path
+	}
+	return at.errHere(err.Error())
+}
+
+// configBlocks are the options read with their position, for the errors of
+// the block as a whole.
+var configBlocks = map[string]func(*settings, entry) error{
+	"authorization": setAuthorization,
+	"accounts":      setAccounts,
 }
 
 // configOptions maps each config-file option (nats-server's names) to what
 // it sets.
 var configOptions = map[string]func(*settings, any) error{
-	"listen": func(s *settings, v any) error {
-		str, err := asString(v)
-		if err != nil {
-			return err
-		}
-		host, port, err := net.SplitHostPort(str)
-		if err != nil {
-			return fmt.Errorf("expected host:port, got %q", str)
-		}
-		p, err := strconv.Atoi(port)
-		if err != nil {
-			return fmt.Errorf("expected host:port, got %q", str)
-		}
-		s.Server.Host, s.Server.Port = host, p
-		return nil
-	},
+	"listen":             setHostPort(func(s *settings) (*string, *int) { return &s.Server.Host, &s.Server.Port }),
 	"host":               setString(func(s *settings) *string { return &s.Server.Host }),
 	"net":                setString(func(s *settings) *string { return &s.Server.Host }),
 	"port":               setInt(func(s *settings) *int { return &s.Server.Port }),
@@ -119,9 +214,12 @@ var configOptions = map[string]func(*settings, any) error{
 	"monitor_port":       setInt(func(s *settings) *int { return &s.Server.HTTPPort }),
 	"http_host":          setString(func(s *settings) *string { return &s.Server.HTTPHost }),
 	"https_port":         setInt(func(s *settings) *int { return &s.Server.HTTPSPort }),
+	"http":               setHostPort(func(s *settings) (*string, *int) { return &s.Server.HTTPHost, &s.Server.HTTPPort }),
+	"https":              setHostPort(func(s *settings) (*string, *int) { return &s.Server.HTTPHost, &s.Server.HTTPSPort }),
 	"tls":                setTLSBlock,
 	"prof_port":          setInt(func(s *settings) *int { return &s.Server.ProfPort }),
 	"pid_file":           setString(func(s *settings) *string { return &s.Server.PidFile }),
+	"pidfile":            setString(func(s *settings) *string { return &s.Server.PidFile }),
 	"ports_file_dir":     setString(func(s *settings) *string { return &s.Server.PortsFileDir }),
 	"max_connections":    setInt(func(s *settings) *int { return &s.Server.MaxConn }),
 	"max_conn":           setInt(func(s *settings) *int { return &s.Server.MaxConn }),
@@ -138,55 +236,170 @@ var configOptions = map[string]func(*settings, any) error{
 	}),
 	"shutdown_timeout":   setDuration(func(s *settings) *time.Duration { return &s.Server.ShutdownTimeout }),
 	"system_account":     setString(func(s *settings) *string { return &s.Server.SystemAccount }),
+	"system":             setString(func(s *settings) *string { return &s.Server.SystemAccount }),
 	"no_system_account":  setBool(func(s *settings) *bool { return &s.Server.NoSystemAccount }),
+	"no_system":          setBool(func(s *settings) *bool { return &s.Server.NoSystemAccount }),
+	"no_sys_acc":         setBool(func(s *settings) *bool { return &s.Server.NoSystemAccount }),
 	"log_file":           setString(func(s *settings) *string { return &s.Log.File }),
+	"logfile":            setString(func(s *settings) *string { return &s.Log.File }),
 	"debug":              setBool(func(s *settings) *bool { return &s.Log.Debug }),
 	"trace":              setBool(func(s *settings) *bool { return &s.Log.Trace }),
 	"logtime":            setBool(func(s *settings) *bool { return &s.Log.Logtime }),
 	"logtime_utc":        setBool(func(s *settings) *bool { return &s.Log.LogtimeUTC }),
 	"log_format":         setString(func(s *settings) *string { return &s.Log.Format }),
 	"max_traced_msg_len": setInt(func(s *settings) *int { return &s.Log.MaxTracedMsgLen }),
+	"no_auth_user":       setNoAuthUser,
+	"allow_non_tls":      setBool(func(s *settings) *bool { return &s.Server.AllowNonTLS }),
 }
 
-// setTLSBlock reads nats-server's tls { cert_file, key_file, ca_file,
-// verify, timeout } block; its presence turns TLS on.
+// unsupportedOptions are the config keys nats-server knows that natsd does
+// not implement, with the feature each belongs to ("" when the key names
+// it). Each is refused at start, on -t and on reload, naming the key: a
+// server that silently ignored, say, its JetStream or cluster settings
+// would run as something other than what its operator wrote.
+var unsupportedOptions = map[string]string{
+	"jetstream": "JetStream", "store_dir": "JetStream", "storedir": "JetStream",
+	"default_js_domain": "JetStream",
+	"leafnodes":         "", "leaf": "leafnodes",
+	"gateway":   "",
+	"websocket": "", "ws": "websocket",
+	"mqtt":     "",
+	"cluster":  "",
+	"operator": "", "operators": "operator", "roots": "operator", "root": "operator",
+	"root_operators": "operator", "root_operator": "operator",
+	"resolver": "", "account_resolver": "resolver", "accounts_resolver": "resolver",
+	"resolver_tls": "resolver", "resolver_preload": "resolver", "resolver_pinned_accounts": "resolver",
+	"trusted": "trusted_keys", "trusted_keys": "",
+	"default_sentinel": "operator",
+	"client_advertise": "",
+	"trace_verbose":    "",
+	"trace_headers":    "",
+	"mappings":         "subject mappings", "maps": "subject mappings",
+	"disable_sublist_cache": "", "no_sublist_cache": "disable_sublist_cache",
+	"http_base_path":     "",
+	"logfile_size_limit": "log rotation by size", "log_size_limit": "log rotation by size",
+	"logfile_max_num": "log rotation by size", "log_max_num": "log rotation by size",
+	"syslog": "", "remote_syslog": "syslog",
+	"prof_block_rate":   "",
+	"proxy_protocol":    "",
+	"proxies":           "",
+	"max_subscriptions": "", "max_subs": "max_subscriptions",
+	"max_sub_tokens": "", "max_subscription_tokens": "max_sub_tokens",
+	"ocsp": "", "ocsp_cache": "ocsp",
+	"write_timeout":           "",
+	"no_header_support":       "",
+	"connect_error_reports":   "",
+	"reconnect_error_reports": "",
+	"server_tags":             "",
+	"server_metadata":         "",
+	"feature_flags":           "",
+	"no_fast_producer_stall":  "",
+}
+
+// setHandshakeFirst reads tls { handshake_first }: a boolean, or "true",
+// "on", "false", "off". nats-server's fallback forms ("auto" or a delay,
+// which let a client that does not start TLS go on in the clear after a
+// wait) are refused by name.
+func setHandshakeFirst(s *settings, e entry) error {
+	switch v := e.v.(type) {
+	case bool:
+		s.Server.TLSHandshakeFirst = v
+		return nil
+	case string:
+		switch strings.ToLower(v) {
+		case "true", "on":
+			s.Server.TLSHandshakeFirst = true
+			return nil
+		case "false", "off":
+			s.Server.TLSHandshakeFirst = false
+			return nil
+		}
+		if _, err := time.ParseDuration(v); err == nil || strings.EqualFold(v, "auto") || strings.EqualFold(v, "auto_fallback") {
+			return (&entry{key: "tls " + e.key + " " + v, file: e.file, line: e.line}).unsupported("handshake_first fallback")
+		}
+		return fmt.Errorf("field %q's value %q is invalid", e.key, v)
+	}
+	return fmt.Errorf("field %q should be a boolean or a string, got %T", e.key, e.v)
+}
+
+// setHostPort reads "host:port" into a host and a port option.
+func setHostPort(fields func(*settings) (*string, *int)) func(*settings, any) error {
+	return func(s *settings, v any) error {
+		str, err := asString(v)
+		if err != nil {
+			return err
+		}
+		host, port, err := net.SplitHostPort(str)
+		if err != nil {
+			return fmt.Errorf("expected host:port, got %q", str)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			return fmt.Errorf("expected host:port, got %q", str)
+		}
+		h, pp := fields(s)
+		*h, *pp = host, p
+		return nil
+	}
+}
+
+// setTLSBlock reads nats-server's tls {} block; its presence turns TLS on.
+// A key of nats-server's block that natsd does not implement is refused,
+// naming it.
 func setTLSBlock(s *settings, v any) error {
 	block, ok := v.(map[string]any)
 	if !ok {
 		return fmt.Errorf("expected a block, got %s", describe(v))
 	}
 	s.Server.TLS = true
-	for k, raw := range block {
-		if t, ok := raw.(token); ok {
-			raw = t.Value()
-		}
+	for _, e := range entries(block, "", 0) {
 		var err error
-		switch k {
+		switch e.name {
 		case "cert_file":
-			s.Server.TLSCert, err = asString(raw)
+			s.Server.TLSCert, err = asString(e.v)
 		case "key_file":
-			s.Server.TLSKey, err = asString(raw)
+			s.Server.TLSKey, err = asString(e.v)
 		case "ca_file":
-			s.Server.TLSCACert, err = asString(raw)
+			s.Server.TLSCACert, err = asString(e.v)
 		case "verify":
-			b, ok := raw.(bool)
-			if !ok {
-				err = fmt.Errorf("expected a boolean, got %s", describe(raw))
-			}
-			s.Server.TLSVerify = b
+			err = setBool(func(s *settings) *bool { return &s.Server.TLSVerify })(s, e.v)
 		case "timeout":
-			err = setDuration(func(s *settings) *time.Duration { return &s.Server.TLSTimeout })(s, raw)
-			if f, ok := raw.(float64); ok && err != nil {
+			err = setDuration(func(s *settings) *time.Duration { return &s.Server.TLSTimeout })(s, e.v)
+			if f, ok := e.v.(float64); ok && err != nil {
 				s.Server.TLSTimeout, err = time.Duration(f*float64(time.Second)), nil
 			}
+		case "verify_and_map":
+			err = setBool(func(s *settings) *bool { return &s.Server.Auth.TLSMap })(s, e.v)
+			if s.Server.Auth.TLSMap {
+				s.Server.TLSVerify = true
+			}
+		case "handshake_first", "first", "immediate":
+			err = setHandshakeFirst(s, e)
 		default:
-			err = fmt.Errorf("unknown option %q", k)
+			if _, known := unsupportedTLSOptions[e.name]; known {
+				return (&entry{key: "tls " + e.key, file: e.file, line: e.line}).unsupported("")
+			}
+			if e.used {
+				continue
+			}
+			return e.unknownField()
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %v", k, err)
+			return e.errAt(err)
 		}
 	}
 	return nil
+}
+
+// unsupportedTLSOptions are the keys of nats-server's tls {} block that
+// natsd does not implement.
+var unsupportedTLSOptions = map[string]bool{
+	"insecure": true, "verify_cert_and_check_known_urls": true,
+	"allow_insecure_cipher_suites": true, "cipher_suites": true, "curve_preferences": true,
+	"connection_rate_limit": true, "pinned_certs": true, "cert_store": true,
+	"cert_match_by": true, "cert_match": true, "ca_certs_match": true,
+	"cert_match_skip_invalid": true, "ocsp_peer": true, "certs": true, "certificates": true,
+	"min_version": true,
 }
 
 func setString(field func(*settings) *string) func(*settings, any) error {

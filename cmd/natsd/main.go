@@ -57,7 +57,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 			panic(r)
 		}
 	}()
-	if _, err := parser.Parse(normalizeArgs(args)); err != nil {
+	norm, err := normalizeArgs(args)
+	if err == nil {
+		_, err = parser.Parse(norm)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "natsd: %v (see natsd --help)\n", err)
 		return exitError
 	}
@@ -78,7 +82,12 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 
 	st, warnings, err := buildSettings(&cli)
 	if err != nil {
-		fmt.Fprintf(stderr, "natsd: %v (see natsd --help)\n", err)
+		if cli.Config != "" {
+			// A problem of the file, located in it: no hint to the flags.
+			fmt.Fprintf(stderr, "natsd: %v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "natsd: %v (see natsd --help)\n", err)
+		}
 		return exitError
 	}
 	if cli.CheckConfig {
@@ -212,6 +221,15 @@ func applyFlags(cli *CLI, st *settings) error {
 	}
 	if cli.TLSCACert != "" {
 		s.TLSCACert = cli.TLSCACert
+	}
+	if cli.User != "" {
+		s.Auth.User = cli.User
+	}
+	if cli.Pass != "" {
+		s.Auth.Password = cli.Pass
+	}
+	if cli.Auth != "" {
+		s.Auth.Token = cli.Auth
 	}
 	l := &st.Log
 	if cli.Log != "" {

@@ -67,6 +67,15 @@ func TestReload(t *testing.T) {
 	p.waitLog("Reload failed, keeping the running configuration: config file " + conf)
 	assert.Equal(t, infoMaxPayload(t, url), 2048)
 
+	// Rejected: a key natsd does not implement, as at start.
+	write("max_payload: 5000\njetstream: enabled\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Reload failed, keeping the running configuration: " + conf + ":2: jetstream is not supported by natsd")
+	write("max_payload: 5000\nfancy: 1\n")
+	p.signal(syscall.SIGHUP)
+	p.waitLog("Reload failed, keeping the running configuration: " + conf + ":2: unknown field \"fancy\"")
+	assert.Equal(t, infoMaxPayload(t, url), 2048)
+
 	// --signal reload works too.
 	write("max_payload: 3000\n")
 	code, out := runNatsd(t, "--signal", "reload="+strconv.Itoa(p.cmd.Process.Pid))

@@ -12,6 +12,9 @@ import (
 	"github.com/natsd/natsd/conn"
 )
 
+// globalAccount is the default account, which /connz does not name.
+const globalAccount = "$G"
+
 // DefaultConnListSize is how many connections /connz lists when no limit
 // is given, as in nats-server.
 const DefaultConnListSize = 1024
@@ -52,7 +55,11 @@ type ConnInfo struct {
 	Name         string     `json:"name,omitempty"`
 	Lang         string     `json:"lang,omitempty"`
 	Version      string     `json:"version,omitempty"`
-	Subs         []string   `json:"subscriptions_list,omitempty"`
+	// AuthorizedUser and Account are shown with auth=true (the global
+	// account is left out, as in nats-server).
+	AuthorizedUser string   `json:"authorized_user,omitempty"`
+	Account        string   `json:"account,omitempty"`
+	Subs           []string `json:"subscriptions_list,omitempty"`
 
 	rtt time.Duration // for sorting by rtt
 }
@@ -77,6 +84,7 @@ type ConnzOptions struct {
 	State  ConnState // which connections
 	CID    uint64    // > 0: only this connection
 	Subs   bool      // include subscriptions_list
+	Auth   bool      // include authorized_user and account
 }
 
 // ParseConnzOptions reads /connz's query parameters: sort, offset, limit,
@@ -118,6 +126,11 @@ func ParseConnzOptions(q url.Values) (ConnzOptions, error) {
 	default:
 		if o.Subs, err = strconv.ParseBool(s); err != nil {
 			return o, fmt.Errorf("invalid subs: %q is not a boolean", s)
+		}
+	}
+	if s := q.Get("auth"); s != "" {
+		if o.Auth, err = strconv.ParseBool(s); err != nil {
+			return o, fmt.Errorf("invalid auth: %q is not a boolean", s)
 		}
 	}
 	if (o.Sort == ByStop || o.Sort == ByReason) && o.State != ConnClosed {
@@ -167,7 +180,14 @@ func (m *Monitor) Connz(o ConnzOptions) *Connz {
 		if o.CID != 0 && snaps[i].CID != o.CID {
 			continue
 		}
-		infos = append(infos, newConnInfo(&snaps[i], now, o.Subs))
+		ci := newConnInfo(&snaps[i], now, o.Subs)
+		if o.Auth {
+			ci.AuthorizedUser = snaps[i].AuthorizedUser
+			if a := snaps[i].Account; a != globalAccount {
+				ci.Account = a
+			}
+		}
+		infos = append(infos, ci)
 	}
 	sortConns(infos, o.Sort, now)
 	c.Total = len(infos)

@@ -1,0 +1,233 @@
+package conn
+
+import (
+	"crypto/rand"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/natsd/natsd/account"
+	"github.com/natsd/natsd/conn/subject"
+)
+
+// Account is one account at run time: a subject space of its own. Its
+// index holds the subscriptions of its clients and the internal
+// subscriptions of imports (which forward what they match into another
+// account, see imports.go); a message published in an account is matched
+// against that account's index only, so it never reaches another account
+// except through an import.
+//
+// Every subscription enters and leaves an index through [Account.insert]
+// and [Account.remove], the one place where interest in an account
+// changes.
+type Account struct {
+	name  string
+	Index *subject.Index[*Subscription]
+
+	// replyPrefix ("_R_.xxxxxx.") starts the reply subjects this account's
+	// services see on requests that came through service imports; the
+	// internal subscription on replyPrefix+">" routes the answers back.
+	replyPrefix string
+
+	mu sync.Mutex
+	// pending are the requests this account's services were sent through
+	// imports and have not answered yet, by their _R_ reply subject.
+	pending   map[string]*pendingReply
+	sweepAt   int
+	respSub   *Subscription   // the internal subscription on replyPrefix+">", or nil
+	importSub []*Subscription // the internal subscriptions this account's imports placed
+}
+
+// pendingReply is where the answer to one imported request goes.
+type pendingReply struct {
+	to      *Account // the requester's account
+	reply   string   // the requester's reply subject there
+	rt      account.ResponseType
+	expires time.Time
+}
+
+// Name returns the account's name.
+func (a *Account) Name() string { return a.name }
+
+func newAccount(name string) *Account {
+	return &Account{name: name, Index: subject.NewIndex[*Subscription]()}
+}
+
+// insert adds s to the account's index and makes it the subscription's
+// account.
+func (a *Account) insert(s *Subscription) error {
+	s.acc = a
+	return a.Index.Insert(s.subject, s.queue, s)
+}
+
+// remove takes s out of the account's index.
+func (a *Account) remove(s *Subscription) {
+	a.Index.Remove(s.subject, s.queue, s)
+}
+
+// Accounts is the set of accounts of a server, by name. It never changes
+// once built; a reload builds a new one that keeps the Account values (and
+// so the subscriptions) of the accounts that remain. Besides the
+// configured accounts it holds the global account and the system account.
+type Accounts struct {
+	byName map[string]*Account
+	order  []*Account
+	global *Account
+	system *Account
+}
+
+// Lookup returns the account named name, or nil.
+func (r *Accounts) Lookup(name string) *Account { return r.byName[name] }
+
+// Global returns the global account, $G.
+func (r *Accounts) Global() *Account { return r.global }
+
+// System returns the system account, or nil without one.
+func (r *Accounts) System() *Account { return r.system }
+
+// Range calls fn for every account, the global one first, until fn
+// returns false.
+func (r *Accounts) Range(fn func(*Account) bool) {
+	for _, a := range r.order {
+		if !fn(a) {
+			return
+		}
+	}
+}
+
+// NumSubscriptions returns the number of subscriptions in every account's
+// index (internal ones included, as nats-server counts them).
+func (r *Accounts) NumSubscriptions() int {
+	n := 0
+	for _, a := range r.order {
+		n += a.Index.Count()
+	}
+	return n
+}
+
+// NewAccounts builds the accounts of cfg (valid: [account.Config.Validate])
+// plus the global account and, unless system is "", the system account.
+// The global account uses globalIndex when it is not nil (the index a
+// server made before it had accounts). With prev (a reload) the accounts
+// that remain keep their Account values, subscriptions included; the
+// imports of prev are removed and those of cfg placed.
+func NewAccounts(cfg account.Config, system string, globalIndex *subject.Index[*Subscription], prev *Accounts) (*Accounts, error) {
+	r := &Accounts{byName: map[string]*Account{}}
+	get := func(name string) *Account {
+		if a := r.byName[name]; a != nil {
+			return a
+		}
+		var a *Account
+		if prev != nil {
+			a = prev.byName[name]
+		}
+		if a == nil {
+			a = newAccount(name)
+			if name == account.Global && globalIndex != nil {
+				a.Index = globalIndex
+			}
+		}
+		r.byName[name] = a
+		r.order = append(r.order, a)
+		return a
+	}
+	r.global = get(account.Global)
+	for _, ac := range cfg.Accounts {
+		get(ac.Name)
+	}
+	if system != "" {
+		r.system = get(system)
+	}
+	// Take the old imports out, then place the new ones: for a moment
+	// during a reload nothing is forwarded, and nothing twice.
+	if prev != nil {
+		for _, a := range prev.order {
+			a.clearImports()
+		}
+	}
+	for _, ac := range cfg.Accounts {
+		if err := r.placeImports(cfg, ac); err != nil {
+			return nil, err
+		}
+		for _, e := range ac.Exports {
+			if e.Kind == account.Service {
+				r.byName[ac.Name].ensureResponses()
+				break
+			}
+		}
+	}
+	return r, nil
+}
+
+// placeImports adds the internal subscriptions of ac's imports.
+func (r *Accounts) placeImports(cfg account.Config, ac account.Account) error {
+	importer := r.byName[ac.Name]
+	for _, im := range ac.Imports {
+		exporter := r.byName[im.Account]
+		expCfg := cfg.Lookup(im.Account)
+		if exporter == nil || expCfg == nil {
+			return fmt.Errorf("%q account not defined for %s import", im.Account, im.Kind)
+		}
+		tr, err := im.Transform()
+		if err != nil {
+			return err
+		}
+		h := &importHop{kind: hopStream, from: importer, to: importer, tr: tr}
+		s := &Subscription{subject: im.Subject, sid: "import", imp: h}
+		where := exporter
+		if im.Kind == account.Service {
+			exp := expCfg.Authorizes(account.Service, im.Subject, ac.Name)
+			if exp == nil {
+				return fmt.Errorf("Error adding service import %q: service import not authorized", im.Subject)
+			}
+			h.kind, h.to, h.share = hopService, exporter, im.Share
+			h.rt, h.threshold = exp.Response, exp.ResponseThreshold()
+			s.subject = im.LocalSubject()
+			where = importer
+		}
+		if err := where.insert(s); err != nil {
+			return err
+		}
+		importer.mu.Lock()
+		importer.importSub = append(importer.importSub, s)
+		importer.mu.Unlock()
+	}
+	return nil
+}
+
+// clearImports removes the internal subscriptions of the account's
+// imports from wherever they were placed.
+func (a *Account) clearImports() {
+	a.mu.Lock()
+	subs := a.importSub
+	a.importSub = nil
+	a.mu.Unlock()
+	for _, s := range subs {
+		s.acc.remove(s)
+	}
+}
+
+// ensureResponses makes the account able to answer imported requests: its
+// reply prefix and the internal subscription that routes answers back.
+func (a *Account) ensureResponses() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.respSub != nil {
+		return
+	}
+	a.replyPrefix = "_R_." + randomToken(6) + "."
+	a.respSub = &Subscription{subject: a.replyPrefix + ">", sid: "responses", imp: &importHop{kind: hopResponse, to: a}}
+	a.insert(a.respSub)
+}
+
+// base62 are the characters of reply tokens, as nats-server's.
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = base62[int(b[i])%len(base62)]
+	}
+	return string(b)
+}
