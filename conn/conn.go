@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"strconv"
 	"sync"
@@ -52,10 +53,12 @@ type Conn struct {
 	// allocation per connection).
 	wake sync.Cond
 
-	// Reader-owned: the parser and the connections this read batch queued
-	// output to, signalled once at the end of the batch.
+	// Reader-owned: the parser, the connections this read batch queued
+	// output to (signalled once at the end of the batch) and the source of
+	// the queue-group pick.
 	parser *parser.Parser
 	pcd    map[*Conn]struct{}
+	rnd    *rand.Rand
 	// stalled is how long this read's deliveries have waited on slow
 	// receivers' stall gates; reset at every read.
 	stalled time.Duration

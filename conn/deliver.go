@@ -30,7 +30,7 @@ func (c *Conn) publish(subj, reply []byte, hdrLen int, msg []byte) {
 		}
 		start := 0
 		if len(group) > 1 {
-			start = rand.IntN(len(group))
+			start = c.pick(len(group))
 		}
 		for i := range group {
 			if c.deliver(group[(start+i)%len(group)], subj, reply, hdrLen, msg) {
@@ -149,6 +149,19 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 		d.unsubscribe(s)
 	}
 	return true
+}
+
+// pick returns a random queue member index in [0, n), from the
+// connection's own source, seeded once from [Shared.Rand]. Only the reader
+// goroutine calls it, so the source needs no lock.
+func (c *Conn) pick(n int) int {
+	if c.rnd == nil {
+		if c.sh.Rand == nil {
+			return rand.IntN(n)
+		}
+		c.rnd = rand.New(rand.NewPCG(c.sh.Rand.Uint64(), c.sh.Rand.Uint64()))
+	}
+	return c.rnd.IntN(n)
 }
 
 var crlf = []byte("\r\n")

@@ -27,11 +27,21 @@ func quietLog(t testing.TB) *logrus.Logger {
 // at the end of the test.
 func startServer(t testing.TB, mod func(*Options)) *Server {
 	t.Helper()
-	o := &Options{Host: "127.0.0.1", Port: RandomPort, Log: quietLog(t)}
+	return startServerWith(t, Deps{}, mod)
+}
+
+// startServerWith is [startServer] with the given dependencies; a nil Log
+// is a quiet one.
+func startServerWith(t testing.TB, deps Deps, mod func(*Options)) *Server {
+	t.Helper()
+	if deps.Log == nil {
+		deps.Log = quietLog(t)
+	}
+	o := &Options{Host: "127.0.0.1", Port: RandomPort}
 	if mod != nil {
 		mod(o)
 	}
-	s, err := New(o)
+	s, err := New(o, deps)
 	assert.NilError(t, err)
 	assert.NilError(t, s.Start())
 	t.Cleanup(func() { s.Shutdown() })

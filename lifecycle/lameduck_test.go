@@ -56,10 +56,9 @@ func TestLameDuck(t *testing.T) {
 		window  = 5 * time.Second
 	)
 	dir := t.TempDir()
-	s := startServer(t, func(o *Options) {
+	s := startServerWith(t, Deps{Rand: rand.New(rand.NewPCG(1, 2))}, func(o *Options) {
 		o.LameDuckDuration = grace + window
 		o.LameDuckGracePeriod = grace
-		o.Rand = rand.New(rand.NewPCG(1, 2))
 		o.PortsFileDir = dir
 	})
 	var ldm sync.WaitGroup

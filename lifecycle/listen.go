@@ -44,7 +44,7 @@ func (s *Server) beforeStart(_ context.Context, e *fsm.Event) {
 			return
 		}
 	}
-	portsFile := portsFilePath(o.PortsFileDir, o.ProgName)
+	portsFile := portsFilePath(o.PortsFileDir, s.deps.ProgName)
 	if portsFile != "" {
 		if err := writePortsFile(portsFile, ports); err != nil {
 			undo()

@@ -302,11 +302,10 @@ func TestHealthzDuringDrainAndShutdown(t *testing.T) {
 // serves its own mux, and both are gone after shutdown.
 func TestMonitoringAndProfilingListeners(t *testing.T) {
 	dir := t.TempDir()
-	s := startServer(t, func(o *Options) {
+	s := startServerWith(t, Deps{ProgName: "natsd"}, func(o *Options) {
 		o.HTTPPort = RandomPort
 		o.ProfPort = RandomPort
 		o.PortsFileDir = dir
-		o.ProgName = "natsd"
 	})
 	b, err := os.ReadFile(filepath.Join(dir, "natsd_"+strconv.Itoa(os.Getpid())+".ports"))
 	assert.NilError(t, err)
@@ -406,9 +405,9 @@ func TestExtraListenerBindFailure(t *testing.T) {
 			// is not what this test is about, so pick again.
 			for attempt := 0; ; attempt++ {
 				clientPort, httpPort = free(), free()
-				o := &Options{Host: "127.0.0.1", Port: clientPort, Log: quietLog(t)}
+				o := &Options{Host: "127.0.0.1", Port: clientPort}
 				tc.mod(o, clientPort, httpPort)
-				s, err = New(o)
+				s, err = New(o, Deps{Log: quietLog(t)})
 				assert.NilError(t, err)
 				err = s.Start()
 				if err == nil || strings.Contains(err.Error(), ":"+strconv.Itoa(busyPort)+":") || attempt == 4 {

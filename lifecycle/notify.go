@@ -22,7 +22,7 @@ const heartbeatEvery = time.Second
 // heartbeatEvery, or half the watchdog interval if shorter; a ticker that
 // never fires when no service manager is notified.
 func (s *Server) newHeartbeatTicker() *time.Ticker {
-	n := s.opts.Load().Notifier
+	n := s.deps.Notifier
 	if n == nil {
 		t := time.NewTicker(time.Hour)
 		t.Stop()
@@ -45,7 +45,7 @@ func (s *Server) heartbeat() {
 	if h := loopHook.Load(); h != nil {
 		(*h)()
 	}
-	n := s.opts.Load().Notifier
+	n := s.deps.Notifier
 	if n == nil {
 		return
 	}
@@ -63,7 +63,7 @@ func (s *Server) heartbeat() {
 // notifyState tells the service manager about a new state; called from the
 // transition bookkeeping.
 func (s *Server) notifyState(st State, since time.Time) {
-	n := s.opts.Load().Notifier
+	n := s.deps.Notifier
 	if n == nil {
 		return
 	}
@@ -79,14 +79,14 @@ func (s *Server) notifyState(st State, since time.Time) {
 
 // notifyReloading announces a reload (Type=notify-reload).
 func (s *Server) notifyReloading() {
-	if n := s.opts.Load().Notifier; n != nil {
+	if n := s.deps.Notifier; n != nil {
 		s.send(n, "RELOADING=1", "MONOTONIC_USEC="+strconv.FormatInt(sdnotify.Monotonic(), 10))
 	}
 }
 
 // notifyReloaded ends a reload, applied or rejected.
 func (s *Server) notifyReloaded() {
-	if n := s.opts.Load().Notifier; n != nil {
+	if n := s.deps.Notifier; n != nil {
 		s.send(n, "READY=1", "STATUS="+s.statusLine(s.State()))
 	}
 }
@@ -122,7 +122,7 @@ func (s *Server) statusLine(st State) string {
 	return st.String()
 }
 
-func (s *Server) send(n *sdnotify.Notifier, lines ...string) {
+func (s *Server) send(n Notifier, lines ...string) {
 	if err := n.Send(lines...); err != nil {
 		s.log.Warnf("systemd notify: %v", err)
 	}

@@ -77,8 +77,7 @@ func field(msg, name string) string {
 
 func TestNotifySequence(t *testing.T) {
 	fake, n := newFakeSystemd(t, 0)
-	s := startServer(t, func(o *Options) {
-		o.Notifier = n
+	s := startServerWith(t, Deps{Notifier: n}, func(o *Options) {
 		o.LameDuckDuration = 3 * time.Second
 		o.LameDuckGracePeriod = time.Second
 		o.ShutdownTimeout = 2 * time.Second
@@ -127,7 +126,7 @@ func TestNotifySequence(t *testing.T) {
 // the lifecycle loop is blocked.
 func TestWatchdog(t *testing.T) {
 	fake, n := newFakeSystemd(t, 200*time.Millisecond)
-	startServer(t, func(o *Options) { o.Notifier = n })
+	startServerWith(t, Deps{Notifier: n}, nil)
 	pings := func(d time.Duration) int {
 		count := 0
 		end := time.After(d)

@@ -161,9 +161,9 @@ func TestScaleShutdown(t *testing.T) {
 	log := quietLog(t)
 	hook := logtest.NewLocal(log)
 	s, err := New(&Options{
-		Host: "127.0.0.1", Port: RandomPort, Log: log,
+		Host: "127.0.0.1", Port: RandomPort,
 		MaxClosedClients: n + 10, ShutdownTimeout: deadline,
-	})
+	}, Deps{Log: log})
 	assert.NilError(t, err)
 	assert.NilError(t, s.Start())
 	defer s.Shutdown()

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -32,8 +30,9 @@ const historySize = 64
 // request that moves it (start, reload, lame duck, shutdown) goes through
 // one goroutine, the lifecycle loop, which owns the looplab/fsm instance.
 type Server struct {
-	log     *logrus.Logger
-	rnd     *rand.Rand
+	deps    Deps           // as given to New, with defaults filled in
+	log     *logrus.Logger // deps.Log
+	rnd     *rand.Rand     // deps.Rand, safe for concurrent use
 	id      nkeys.KeyPair
 	pubKey  string
 	started time.Time
@@ -76,12 +75,18 @@ type stateSince struct {
 	Since time.Time
 }
 
+// request is one event asked of the lifecycle loop. It is the only
+// argument the loop hands to looplab/fsm, so every callback reads it with
+// [requestOf].
 type request struct {
-	event string
-	cause string
-	arg   any
-	reply chan error
+	event  string
+	cause  string
+	reload *reloadPlan // reload only
+	reply  chan error
 }
+
+// requestOf returns the request an event was fired for.
+func requestOf(e *fsm.Event) request { return e.Args[0].(request) }
 
 // extraListener is a listener the server owns besides the client one
 // (monitoring, profiling): bound in before_start, served from
@@ -94,8 +99,9 @@ type extraListener struct {
 
 // New validates opts, creates the server identity (an NKey pair whose public
 // key is the server_id) and starts the lifecycle loop. The server is in
-// Init; call [Server.Start].
-func New(opts *Options) (*Server, error) {
+// Init; call [Server.Start]. opts is copied; deps are what the server runs
+// with (see [Deps]; the zero value is ready to use).
+func New(opts *Options, deps Deps) (*Server, error) {
 	o := *opts
 	o.SetDefaults()
 	if err := o.Validate(); err != nil {
@@ -112,12 +118,11 @@ func New(opts *Options) (*Server, error) {
 	if o.ServerName == "" {
 		o.ServerName = pub
 	}
-	if o.ProgName == "" {
-		o.ProgName = filepath.Base(os.Args[0])
-	}
+	deps = deps.withDefaults()
 	s := &Server{
-		log:     o.Log,
-		rnd:     o.Rand,
+		deps:    deps,
+		log:     deps.Log,
+		rnd:     rand.New(&lockedSource{src: deps.Rand}),
 		id:      kp,
 		pubKey:  pub,
 		reqs:    make(chan request),
@@ -126,16 +131,11 @@ func New(opts *Options) (*Server, error) {
 		clients: make(map[uint64]*conn.Conn),
 		closed:  newClosedRing(o.MaxClosedClients),
 	}
-	if s.log == nil {
-		s.log = logrus.New()
-	}
-	if s.rnd == nil {
-		s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	}
 	s.shared = &conn.Shared{
 		Index:    subject.NewIndex[*conn.Subscription](),
 		Stats:    &s.stats,
 		Log:      s.log,
+		Rand:     s.rnd,
 		OnClosed: s.onConnClosed,
 	}
 	if s.tls, err = TLSConfig(&o); err != nil {
@@ -191,7 +191,7 @@ func (s *Server) handle(r request) error {
 	if done, err := s.answerWithoutTransition(st, r.event, r.cause); done {
 		return err
 	}
-	err := s.fsm.Event(context.Background(), r.event, r, r.arg)
+	err := s.fsm.Event(context.Background(), r.event, r)
 	var (
 		noTransition fsm.NoTransitionError
 		invalid      fsm.InvalidEventError
@@ -229,16 +229,16 @@ func (s *Server) handle(r request) error {
 // shutdown_timeout), and nothing but stopped can follow, so a request then
 // is answered at once, without waiting for the loop: a signal handler
 // asking for a reload or a lame duck is never held up by a shutdown.
-func (s *Server) request(event, cause string, arg any) error {
-	if done, err := s.answerWithoutTransition(s.State(), event, cause); done {
+func (s *Server) request(r request) error {
+	if done, err := s.answerWithoutTransition(s.State(), r.event, r.cause); done {
 		return err
 	}
-	r := request{event: event, cause: cause, arg: arg, reply: make(chan error, 1)}
+	r.reply = make(chan error, 1)
 	select {
 	case s.reqs <- r:
 		return <-r.reply
 	case <-s.done:
-		return s.request(event, cause, arg) // answered as Stopped above
+		return s.request(r) // answered as Stopped above
 	}
 }
 
@@ -266,9 +266,9 @@ func (s *Server) answerWithoutTransition(st State, event, cause string) (bool, e
 // leaves nothing bound and no file behind, shuts the server down and is
 // returned. Start in any state but Init is refused.
 func (s *Server) Start() error {
-	err := s.request(EventStart, "start", nil)
+	err := s.request(request{event: EventStart, cause: "start"})
 	if err != nil && s.State() == Init {
-		s.request(EventShutdown, "start failed", nil)
+		s.request(request{event: EventShutdown, cause: "start failed"})
 	}
 	return err
 }
@@ -281,7 +281,7 @@ func (s *Server) Shutdown() error { return s.ShutdownCause("api") }
 // ShutdownCause is [Server.Shutdown] with the cause recorded in the
 // transition log and history (for example "signal SIGTERM").
 func (s *Server) ShutdownCause(cause string) error {
-	err := s.request(EventShutdown, cause, nil)
+	err := s.request(request{event: EventShutdown, cause: cause})
 	<-s.done
 	return err
 }
@@ -293,7 +293,7 @@ func (s *Server) EnterLameDuck() error { return s.EnterLameDuckCause("api") }
 
 // EnterLameDuckCause is [Server.EnterLameDuck] with the cause recorded.
 func (s *Server) EnterLameDuckCause(cause string) error {
-	return s.request(EventEnterLameDuck, cause, nil)
+	return s.request(request{event: EventEnterLameDuck, cause: cause})
 }
 
 // WaitForShutdown blocks until the server is Stopped.
@@ -411,15 +411,24 @@ func (s *Server) Closed() []conn.Snapshot {
 // connection registering concurrently sees either the old state or the new
 // one, never a mix.
 func (s *Server) leaveState(_ context.Context, e *fsm.Event) {
-	r := e.Args[0].(request)
 	to := stateFromName(e.Dst)
 	now := time.Now()
 	s.mu.Lock()
 	s.current.Store(&stateSince{State: to, Since: now})
 	s.mu.Unlock()
-	s.history.Record(machine.Transition{From: e.Src, To: e.Dst, Event: e.Event, Cause: r.cause, At: now})
-	s.log.Infof("Server state %s -> %s (event %s, cause: %s)", e.Src, e.Dst, e.Event, r.cause)
+	s.record(e, requestOf(e).cause, now, "")
 	s.notifyState(to, now)
+}
+
+// record adds the transition e, made at now, to the history and logs it at
+// info level, with what it changed if that is given.
+func (s *Server) record(e *fsm.Event, cause string, now time.Time, changed string) {
+	s.history.Record(machine.Transition{From: e.Src, To: e.Dst, Event: e.Event, Cause: cause, At: now})
+	if changed != "" {
+		s.log.Infof("Server state %s -> %s (event %s, cause: %s): %s", e.Src, e.Dst, e.Event, cause, changed)
+	} else {
+		s.log.Infof("Server state %s -> %s (event %s, cause: %s)", e.Src, e.Dst, e.Event, cause)
+	}
 }
 
 func stateFromName(name string) State {

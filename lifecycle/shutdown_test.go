@@ -122,10 +122,9 @@ func TestShutdownIsBounded(t *testing.T) {
 func TestShutdownLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "natsd.pid")
-	s := startServer(t, func(o *Options) {
+	s := startServerWith(t, Deps{ProgName: "natsd"}, func(o *Options) {
 		o.PidFile = pidFile
 		o.PortsFileDir = dir
-		o.ProgName = "natsd"
 	})
 	portsFile := filepath.Join(dir, "natsd_"+itoa(os.Getpid())+".ports")
 	b, err := os.ReadFile(portsFile)
@@ -154,9 +153,9 @@ func TestStartFailureLeavesNothing(t *testing.T) {
 	defer busy.Close()
 	dir := t.TempDir()
 	s, err := New(&Options{
-		Host: "127.0.0.1", Port: busy.Addr().(*net.TCPAddr).Port, Log: quietLog(t),
+		Host: "127.0.0.1", Port: busy.Addr().(*net.TCPAddr).Port,
 		PidFile: filepath.Join(dir, "natsd.pid"), PortsFileDir: dir,
-	})
+	}, Deps{Log: quietLog(t)})
 	assert.NilError(t, err)
 	err = s.Start()
 	assert.ErrorContains(t, err, "address already in use")

@@ -100,10 +100,7 @@ func TestStuckClients(t *testing.T) {
 			t.Cleanup(func() { goleak.VerifyNone(t, leaks) }) // after the server's own cleanup
 			log := quietLog(t)
 			hook := logtest.NewLocal(log)
-			s := startServer(t, func(o *Options) {
-				o.Log = log
-				tc.opts(o)
-			})
+			s := startServerWith(t, Deps{Log: log}, tc.opts)
 			stuck := make([]*conn.Conn, stuckN)
 			for i := range stuck {
 				stuck[i] = serverConn(t, s, stuckSubscriber(t, s, "stuck"))

@@ -60,8 +60,8 @@ func TestServerRequestsPerState(t *testing.T) {
 // client so its drain lasts).
 func serverIn(t *testing.T, state State) *Server {
 	t.Helper()
-	o := &Options{Host: "127.0.0.1", Port: RandomPort, Log: quietLog(t), LameDuckDuration: time.Minute, LameDuckGracePeriod: 30 * time.Second}
-	s, err := New(o)
+	o := &Options{Host: "127.0.0.1", Port: RandomPort, LameDuckDuration: time.Minute, LameDuckGracePeriod: 30 * time.Second}
+	s, err := New(o, Deps{Log: quietLog(t)})
 	assert.NilError(t, err)
 	t.Cleanup(func() { s.Shutdown() })
 	switch state {
@@ -108,7 +108,7 @@ func TestShutdownIsIdempotent(t *testing.T) {
 }
 
 func TestShutdownBeforeStart(t *testing.T) {
-	s, err := New(&Options{Host: "127.0.0.1", Port: RandomPort, Log: quietLog(t)})
+	s, err := New(&Options{Host: "127.0.0.1", Port: RandomPort}, Deps{Log: quietLog(t)})
 	assert.NilError(t, err)
 	assert.NilError(t, s.Shutdown())
 	assert.Equal(t, s.State(), Stopped)
