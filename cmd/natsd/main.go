@@ -67,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		return exitOK
 	}
 	if cli.Signal != "" {
-		msg, err := sendSignal(cli.Signal, progName)
+		msg, err := sendSignal(cli.Signal, progName, systemProcesses())
 		if err != nil {
 			fmt.Fprintf(stderr, "natsd: %v\n", err)
 			return exitError
