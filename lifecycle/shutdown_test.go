@@ -133,6 +133,12 @@ func TestShutdownLeavesNothing(t *testing.T) {
 	b, err = os.ReadFile(pidFile)
 	assert.NilError(t, err)
 	assert.Equal(t, string(b), itoa(os.Getpid()))
+	// The PID file is the owner's alone, as nats-server writes it.
+	for path, want := range map[string]os.FileMode{pidFile: 0o600, portsFile: 0o644} {
+		fi, err := os.Stat(path)
+		assert.NilError(t, err)
+		assert.Equal(t, fi.Mode().Perm(), want, "mode of %s", filepath.Base(path))
+	}
 	addr := s.Addr()
 	connect(t, s)
 
