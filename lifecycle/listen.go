@@ -16,11 +16,14 @@ import (
 // written removed.
 func (s *Server) beforeStart(_ context.Context, e *fsm.Event) {
 	o := s.opts.Load()
-	ln, err := listener.Listen(o.Host, o.Port)
+	sock, err := s.listenTCP(o.Host, o.Port)
 	if err != nil {
 		e.Cancel(err)
 		return
 	}
+	ln := listener.New(sock, listener.WithErrorLog(func(err error, delay time.Duration) {
+		s.log.Errorf("Temporary client accept error (%v), sleeping %v", err, delay)
+	}))
 	ports := Ports{Nats: urlsFor("nats", ln.Addr())}
 	extra, err := s.bindExtraListeners(o, &ports)
 	if err != nil {

@@ -8,13 +8,13 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/natsd/natsd/conn"
 	"github.com/natsd/natsd/lifecycle/monitor"
+	"github.com/natsd/natsd/listener"
 	"github.com/sirupsen/logrus"
 )
 
@@ -36,7 +36,7 @@ func (s *Server) bindExtraListeners(o *Options, ports *Ports) ([]extraListener, 
 		return nil, err
 	}
 	if o.HTTPPort != 0 {
-		ln, err := listenTCP(o.HTTPHost, o.HTTPPort)
+		ln, err := s.listenTCP(o.HTTPHost, o.HTTPPort)
 		if err != nil {
 			return fail(fmt.Errorf("monitoring: %w", err))
 		}
@@ -47,7 +47,7 @@ func (s *Server) bindExtraListeners(o *Options, ports *Ports) ([]extraListener, 
 		ports.Monitoring = urlsFor("http", addr)
 	}
 	if o.HTTPSPort != 0 {
-		ln, err := listenTCP(o.HTTPHost, o.HTTPSPort)
+		ln, err := s.listenTCP(o.HTTPHost, o.HTTPSPort)
 		if err != nil {
 			return fail(fmt.Errorf("monitoring (https): %w", err))
 		}
@@ -60,7 +60,7 @@ func (s *Server) bindExtraListeners(o *Options, ports *Ports) ([]extraListener, 
 		ports.Monitoring = append(ports.Monitoring, urlsFor("https", addr)...)
 	}
 	if o.ProfPort != 0 {
-		ln, err := listenTCP(o.Host, o.ProfPort)
+		ln, err := s.listenTCP(o.Host, o.ProfPort)
 		if err != nil {
 			return fail(fmt.Errorf("profiling: %w", err))
 		}
@@ -72,30 +72,10 @@ func (s *Server) bindExtraListeners(o *Options, ports *Ports) ([]extraListener, 
 	return bound, nil
 }
 
-// listenTCP binds host:port (-1: a random free port). The error is one
-// line naming the address.
-func listenTCP(host string, port int) (net.Listener, error) {
-	if port == RandomPort {
-		port = 0
-	}
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Addr != nil {
-			return nil, err // already names the address
-		}
-		return nil, fmt.Errorf("listen tcp %s: %w", addr, unwrapOpError(err))
-	}
-	return ln, nil
-}
-
-func unwrapOpError(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) {
-		return op.Err
-	}
-	return err
+// listenTCP binds host:port (-1: a random free port) through the server's
+// Listen seam. The error is one line naming the address once.
+func (s *Server) listenTCP(host string, port int) (net.Listener, error) {
+	return listener.Bind(s.deps.Listen, host, port)
 }
 
 // httpListener serves h on ln. Its close stops accepting, lets requests

@@ -291,6 +291,12 @@ func TestBindFailureIsOneLineAndExit1(t *testing.T) {
 	assert.Equal(t, len(entries), 0)
 	p.signal(syscall.SIGTERM)
 	assert.Equal(t, p.wait(), 0)
+
+	// An address that is not one is named once, with the lookup's reason.
+	code, out = runNatsd(t, "-a", "999.1.1.1", "-p", "4222")
+	assert.Equal(t, code, 1, out)
+	assert.Assert(t, strings.HasSuffix(out, "natsd: listen tcp 999.1.1.1:4222: lookup failed: no such host\n"), out)
+	assert.Equal(t, strings.Count(out, "999.1.1.1"), 2, "the start log names it once, the error once:\n%s", out)
 }
 
 // TestSignalFindsTheRunningNatsd: --signal without a PID finds the single
