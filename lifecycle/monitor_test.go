@@ -91,6 +91,21 @@ func stuckSubscriber(t *testing.T, s *Server, subject string) *rawClient {
 
 func localPort(c *rawClient) int { return c.nc.LocalAddr().(*net.TCPAddr).Port }
 
+// TestVarzShowsTheDefaults: options left unset read as nats-server's
+// defaults, max_connections (64K, which is also enforced) included.
+func TestVarzShowsTheDefaults(t *testing.T) {
+	s := startServer(t, nil)
+	var v monitor.Varz
+	inProcess(t, s, monitor.VarzPath, &v)
+	assert.Equal(t, v.MaxConn, 65536)
+	assert.Equal(t, v.MaxPayload, 1024*1024)
+	assert.Equal(t, v.MaxControlLine, 4096)
+	assert.Equal(t, v.MaxPending, int64(64*1024*1024))
+	assert.Equal(t, v.MaxPingsOut, 2)
+	assert.Equal(t, v.PingInterval, 2*time.Minute)
+	assert.Equal(t, v.WriteDeadline, 10*time.Second)
+}
+
 // TestMonitorClosedConnections closes clients for several reasons and
 // reads them back from /connz?state=closed, with /varz and /lifecyclez
 // agreeing on the counts, first over HTTP while the server runs, then

@@ -10,6 +10,7 @@ import (
 const (
 	DefaultHost                = "0.0.0.0"
 	DefaultPort                = 4222
+	DefaultMaxConnections      = 64 * 1024
 	DefaultMaxControlLine      = 4096
 	DefaultMaxPayload          = 1024 * 1024
 	DefaultMaxPending          = 64 * 1024 * 1024
@@ -54,7 +55,7 @@ type Options struct {
 	PidFile      string
 	PortsFileDir string
 
-	MaxConn        int // 0: unlimited
+	MaxConn        int // 0: DefaultMaxConnections
 	MaxPayload     int
 	MaxControlLine int
 	MaxPending     int64
@@ -87,6 +88,9 @@ func (o *Options) SetDefaults() {
 	}
 	if o.HTTPHost == "" {
 		o.HTTPHost = o.Host
+	}
+	if o.MaxConn == 0 {
+		o.MaxConn = DefaultMaxConnections
 	}
 	if o.MaxPayload == 0 {
 		o.MaxPayload = DefaultMaxPayload
