@@ -67,13 +67,18 @@ func (s *Server) beforeStart(_ context.Context, e *fsm.Event) {
 	s.mu.Unlock()
 }
 
-// enterListening starts the accept loop.
+// enterListening starts serving on every listener bound in before_start
+// (monitoring and profiling first, then the accept loop), and only then
+// says the server is ready: in the log, as nats-server's order, and to the
+// service manager (READY=1). Every socket was bound before, so each serves
+// from the moment it is announced.
 func (s *Server) enterListening(_ context.Context, _ *fsm.Event) {
 	s.mu.Lock()
 	ln := s.ln
 	extra := s.extra
 	s.mu.Unlock()
 	for _, x := range extra {
+		s.log.Infof("%s", x.startMsg)
 		s.loops.Add(1)
 		go func() {
 			defer s.loops.Done()
@@ -81,12 +86,13 @@ func (s *Server) enterListening(_ context.Context, _ *fsm.Event) {
 		}()
 	}
 	s.log.Infof("Listening for client connections on %s", joinHostPort(s.opts.Load().Host, ln.Port()))
-	s.log.Infof("Server is ready")
 	go func() {
 		if err := ln.Serve(s.serveConn); err != nil {
 			s.log.Errorf("Accept loop stopped: %v", err)
 		}
 	}()
+	s.log.Infof("Server is ready")
+	s.notifyReady()
 }
 
 // serveConn runs one accepted connection on the accept loop's tracked

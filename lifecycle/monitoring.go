@@ -88,9 +88,9 @@ func (s *Server) httpListener(name string, ln net.Listener, h http.Handler, star
 		ErrorLog:          log.New(httpErrorLog{s.log, name}, "", 0),
 	}
 	return extraListener{
-		name: name,
+		name:     name,
+		startMsg: startMsg,
 		serve: func() {
-			s.log.Infof("%s", startMsg)
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.log.Errorf("The %s listener stopped: %v", name, err)
 			}

@@ -60,20 +60,27 @@ func (s *Server) heartbeat() {
 	s.send(n, lines...)
 }
 
-// notifyState tells the service manager about a new state; called from the
-// transition bookkeeping.
+// notifyState tells the service manager that a drain began; called from
+// the transition bookkeeping. (READY=1 waits for the listeners: see
+// [Server.notifyReady].)
 func (s *Server) notifyState(st State, since time.Time) {
 	n := s.deps.Notifier
 	if n == nil {
 		return
 	}
 	switch st {
-	case Listening:
-		s.send(n, "READY=1", "MAINPID="+strconv.Itoa(os.Getpid()), "STATUS="+s.statusLine(st))
 	case LameDuck, ShuttingDown:
 		s.send(n, "STOPPING=1",
 			"EXTEND_TIMEOUT_USEC="+strconv.FormatInt(s.extendTimeout(st, since).Microseconds(), 10),
 			"STATUS="+s.statusLine(st))
+	}
+}
+
+// notifyReady tells the service manager the server is ready, once every
+// listener serves (from enter_listening).
+func (s *Server) notifyReady() {
+	if n := s.deps.Notifier; n != nil {
+		s.send(n, "READY=1", "MAINPID="+strconv.Itoa(os.Getpid()), "STATUS="+s.statusLine(Listening))
 	}
 }
 

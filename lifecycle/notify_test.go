@@ -1,15 +1,21 @@
 package lifecycle
 
 import (
+	"bufio"
+	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/natsd/natsd/internal/sdnotify"
+	"github.com/natsd/natsd/lifecycle/monitor"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 	"gotest.tools/v3/assert"
 )
 
@@ -164,3 +170,74 @@ func TestWatchdog(t *testing.T) {
 }
 
 func pid() int { return os.Getpid() }
+
+// notifierFunc is a [Notifier] that hands every notification to a
+// function, on the goroutine that sends it.
+type notifierFunc struct {
+	send     func(lines []string)
+	watchdog time.Duration
+}
+
+func (n notifierFunc) Send(lines ...string) error { n.send(lines); return nil }
+func (n notifierFunc) Watchdog() time.Duration    { return n.watchdog }
+
+// TestReadyMeansEveryListenerIsUp: "Server is ready" is logged after every
+// listener's start line, in nats-server's order, and when READY=1 is sent
+// the monitoring port answers /healthz 200 and the client port greets
+// with INFO.
+func TestReadyMeansEveryListenerIsUp(t *testing.T) {
+	log := quietLog(t)
+	hook := logtest.NewLocal(log)
+	var (
+		mu     sync.Mutex
+		events []string
+		s      *Server
+	)
+	note := func(e string) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+	}
+	n := notifierFunc{send: func(lines []string) {
+		if lines[0] != "READY=1" || s == nil {
+			return
+		}
+		for _, e := range hook.AllEntries() {
+			note(e.Message)
+		}
+		note("READY=1")
+		code, body, err := monGet(monURL(t, s) + monitor.HealthzPath)
+		if err != nil || code != http.StatusOK {
+			note(fmt.Sprintf("healthz answered %d %s %v", code, body, err))
+		}
+		c, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			note("client port: " + err.Error())
+			return
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if !strings.HasPrefix(line, "INFO ") {
+			note(fmt.Sprintf("client port: %q %v", line, err))
+		}
+	}}
+	o := &Options{Host: "127.0.0.1", Port: RandomPort, HTTPPort: RandomPort, ProfPort: RandomPort}
+	var err error
+	s, err = New(o, Deps{Log: log, Notifier: n})
+	assert.NilError(t, err)
+	assert.NilError(t, s.Start())
+	defer s.Shutdown()
+
+	mu.Lock()
+	defer mu.Unlock()
+	var order []string
+	for _, e := range events {
+		for _, p := range []string{"Starting http monitor", "Starting profiling", "Listening for client connections", "Server is ready", "READY=1", "healthz", "client port"} {
+			if strings.HasPrefix(e, p) {
+				order = append(order, p)
+			}
+		}
+	}
+	assert.DeepEqual(t, order, []string{"Starting http monitor", "Starting profiling", "Listening for client connections", "Server is ready", "READY=1"})
+}

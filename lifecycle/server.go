@@ -92,9 +92,10 @@ func requestOf(e *fsm.Event) request { return e.Args[0].(request) }
 // (monitoring, profiling): bound in before_start, served from
 // enter_listening, closed at the end of shutdown.
 type extraListener struct {
-	name  string
-	serve func()       // runs until close; tracked by Server.loops
-	close func() error // stops serve and releases the socket
+	name     string
+	startMsg string       // logged as it starts serving
+	serve    func()       // runs until close; tracked by Server.loops
+	close    func() error // stops serve and releases the socket
 }
 
 // New validates opts, creates the server identity (an NKey pair whose public

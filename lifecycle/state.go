@@ -81,13 +81,13 @@ var Machine = (&machine.Spec{
 	},
 	CallbackDocs: map[string]string{
 		"before_" + EventStart:           "Binds the client listener (port -1: a random free port) and the monitoring and profiling listeners, then writes the PID file and the ports file atomically. Any failure cancels the transition, closes what was bound and removes what was written.",
-		"enter_" + Listening.String():    "Starts the accept loop and the monitoring and profiling servers.",
+		"enter_" + Listening.String():    "Starts serving on every listener bound before: the monitoring and profiling servers, then the accept loop; only then logs \"Server is ready\" and tells the service manager READY=1, so ready means every configured listener is up.",
 		"before_" + EventReload:          "Tells the service manager a reload started, then prepares each reload step in order: validates the new options (natsd re-read its config file first), reporting every invalid value, and compares them with the running ones; writes the PID and ports files at their new places if they moved. A step that refuses (an invalid value, a change to an option that cannot change live, a file that cannot be written) cancels the reload, undoes what the earlier steps did and keeps the running options.",
 		"after_" + EventReload:           "Applies each reload step in order, atomically for the lifecycle: the options (limits and INFO for new connections, lame-duck and shutdown timings), the files (removed from their old places if they moved), the caller's parts (natsd's logging); then logs one `Reloaded: name = value` line per change and records the reload.",
 		"enter_" + LameDuck.String():     "Closes the client listener, sends every client that declared protocol ≥ 1 an INFO with \"ldm\":true, waits the grace period, then closes the clients (shuffled) with ServerShutdown, each at a random moment of its own slot of the window; when done (at once if no clients) it sends shutdown.",
 		"leave_" + LameDuck.String():     "Stops the lame-duck drain where it is, so a shutdown cuts it short.",
 		"enter_" + ShuttingDown.String(): "In order: closes the client listener; closes every client with ServerShutdown, flushing pending output unless a skip-flush reason was recorded; waits for the connections until shutdown_timeout, then force-closes the rest without flush; closes the monitoring and profiling listeners; joins every goroutine; removes the PID and ports files.",
 		"enter_" + Stopped.String():      "Releases WaitForShutdown.",
-		"leave_state":                    "Records the transition (from, to, event, cause, time) in the history, publishes the new state for lock-free readers, logs it at info level and tells the service manager (READY=1 on listening; STOPPING=1 with EXTEND_TIMEOUT_USEC on lame_duck and shutting_down).",
+		"leave_state":                    "Records the transition (from, to, event, cause, time) in the history, publishes the new state for lock-free readers, logs it at info level and tells the service manager when a drain begins (STOPPING=1 with EXTEND_TIMEOUT_USEC on lame_duck and shutting_down).",
 	},
 }).MustValidate()
