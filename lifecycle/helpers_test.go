@@ -69,6 +69,13 @@ func dialRaw(t testing.TB, s *Server) *rawClient {
 	t.Helper()
 	nc, err := net.Dial("tcp", s.Addr())
 	assert.NilError(t, err)
+	return newRawClient(t, nc)
+}
+
+// newRawClient reads the INFO on nc and returns it as a raw client, closed
+// at the end of the test.
+func newRawClient(t testing.TB, nc net.Conn) *rawClient {
+	t.Helper()
 	t.Cleanup(func() { nc.Close() })
 	c := &rawClient{t: t, nc: nc, r: bufio.NewReader(nc)}
 	line := c.line()

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -38,15 +39,7 @@ func monURL(t *testing.T, s *Server) string {
 }
 
 // monGet requests url and returns the status and body.
-func monGet(url string) (int, []byte, error) {
-	resp, err := monClient.Get(url)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, body, err
-}
+func monGet(url string) (int, []byte, error) { return httpGet(monClient, url) }
 
 // monJSON requests url, checks for a 200 and decodes the body into v.
 func monJSON(t *testing.T, url string, v any) {
@@ -84,6 +77,12 @@ func stuckSubscriber(t *testing.T, s *Server, subject string) *rawClient {
 	t.Helper()
 	c := dialRaw(t, s)
 	assert.NilError(t, c.nc.(*net.TCPConn).SetReadBuffer(4096))
+	return subscribeStuck(t, c, subject)
+}
+
+// subscribeStuck subscribes c to subject; the caller then never reads it.
+func subscribeStuck(t *testing.T, c *rawClient, subject string) *rawClient {
+	t.Helper()
 	c.send("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB " + subject + " 1\r\nPING\r\n")
 	assert.Equal(t, c.line(), "PONG")
 	return c
@@ -233,84 +232,89 @@ func TestMonitorClosedConnections(t *testing.T) {
 	assert.DeepEqual(t, got, []string{"init->listening", "listening->lame_duck", "lame_duck->shutting_down", "shutting_down->stopped"})
 }
 
-// TestHealthzDuringDrainAndShutdown: /healthz turns 503 within 100 ms of
-// the lame-duck request, and the monitoring port answers through lame duck
-// and shutting down, until the shutdown ends.
+// TestHealthzDuringDrainAndShutdown: /healthz turns 503 the moment lame
+// duck is requested, and the monitoring port answers through lame duck and
+// shutting down, until the shutdown ends. It runs on the fake clock of a
+// synctest bubble over an in-memory network: the stuck client holds the
+// shutdown for exactly shutdown_timeout, which passes at once.
 func TestHealthzDuringDrainAndShutdown(t *testing.T) {
-	s := startServer(t, func(o *Options) {
-		o.HTTPPort = RandomPort
-		o.LameDuckDuration = time.Hour
-		o.LameDuckGracePeriod = 30 * time.Minute
-		o.ShutdownTimeout = 2 * time.Second
-		o.WriteDeadline = time.Minute
-	})
-	base := monURL(t, s)
-	health := func() (int, monitor.HealthStatus) {
-		t.Helper()
-		code, body, err := monGet(base + "/healthz")
-		assert.NilError(t, err)
+	bubble(t, func(t *testing.T) {
+		mn := newMemNet()
+		client := mn.httpClient()
+		s := startMemServer(t, mn, Deps{}, func(o *Options) {
+			o.HTTPPort = RandomPort
+			o.LameDuckDuration = time.Hour
+			o.LameDuckGracePeriod = 30 * time.Minute
+			o.ShutdownTimeout = 2 * time.Second
+			o.WriteDeadline = time.Minute
+		})
+		base := monURL(t, s)
+		get := func(path string, v any) int {
+			t.Helper()
+			code, body, err := httpGet(client, base+path)
+			assert.NilError(t, err)
+			assert.NilError(t, json.Unmarshal(body, v), "%s", body)
+			return code
+		}
 		var hs monitor.HealthStatus
-		assert.NilError(t, json.Unmarshal(body, &hs), "%s", body)
-		return code, hs
-	}
-	code, hs := health()
-	assert.Equal(t, code, http.StatusOK)
-	assert.DeepEqual(t, hs, monitor.HealthStatus{Status: "ok"})
+		assert.Equal(t, get("/healthz", &hs), http.StatusOK)
+		assert.DeepEqual(t, hs, monitor.HealthStatus{Status: "ok"})
 
-	// A subscriber that never reads, with more queued for it than the
-	// socket buffers hold, keeps the shutdown busy until shutdown_timeout.
-	stuckSubscriber(t, s, "stuck")
-	pub := connect(t, s)
-	chunk := bytes.Repeat([]byte("z"), 4096)
-	for range 4000 { // 16 MB
-		assert.NilError(t, pub.Publish("stuck", chunk))
-	}
-	assert.NilError(t, pub.Flush())
-
-	start := time.Now()
-	assert.NilError(t, s.EnterLameDuck())
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		if code, hs := health(); code == http.StatusServiceUnavailable {
-			assert.DeepEqual(t, hs, monitor.HealthStatus{Status: "unavailable", Error: "server is lame_duck"})
-			return poll.Success()
+		// A subscriber that never reads keeps the shutdown busy until
+		// shutdown_timeout.
+		sub := dialMemRaw(t, mn, s)
+		sub.send("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB stuck 1\r\nPING\r\n")
+		assert.Equal(t, sub.line(), "PONG")
+		pub := connectMem(t, mn, s)
+		chunk := bytes.Repeat([]byte("z"), 4096)
+		for range 1000 {
+			assert.NilError(t, pub.Publish("stuck", chunk))
 		}
-		return poll.Continue("healthz still ok")
-	}, poll.WithDelay(time.Millisecond), poll.WithTimeout(time.Second))
-	elapsed := time.Since(start)
-	assert.Assert(t, elapsed < 100*time.Millisecond, "healthz flipped after %v", elapsed)
+		assert.NilError(t, pub.Flush())
 
-	// Lame duck: the other endpoints still answer.
-	var v monitor.Varz
-	monJSON(t, base+"/varz", &v)
-	assert.Equal(t, v.State, "lame_duck")
-	var connz monitor.Connz
-	monJSON(t, base+"/connz", &connz)
-	assert.Equal(t, connz.Total, 2)
+		began := time.Now()
+		assert.NilError(t, s.EnterLameDuck())
+		hs = monitor.HealthStatus{}
+		assert.Equal(t, get("/healthz", &hs), http.StatusServiceUnavailable)
+		assert.DeepEqual(t, hs, monitor.HealthStatus{Status: "unavailable", Error: "server is lame_duck"})
+		assert.Equal(t, time.Since(began), time.Duration(0))
 
-	// Shutting down: still answering, with the state named.
-	done := make(chan error, 1)
-	go func() { done <- s.Shutdown() }()
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		code, hs := health()
-		if hs.Error == "server is shutting_down" {
-			assert.Equal(t, code, http.StatusServiceUnavailable)
-			return poll.Success()
+		// Lame duck: the other endpoints still answer.
+		var v monitor.Varz
+		assert.Equal(t, get("/varz", &v), http.StatusOK)
+		assert.Equal(t, v.State, "lame_duck")
+		var connz monitor.Connz
+		assert.Equal(t, get("/connz", &connz), http.StatusOK)
+		assert.Equal(t, connz.Total, 2)
+
+		// Shutting down: still answering, with the state named, until the
+		// deadline releases the stuck client.
+		done := make(chan error, 1)
+		go func() { done <- s.Shutdown() }()
+		synctest.Wait()
+		hs = monitor.HealthStatus{}
+		assert.Equal(t, get("/healthz", &hs), http.StatusServiceUnavailable)
+		assert.Equal(t, hs.Error, "server is shutting_down")
+		var lz monitor.Lifecyclez
+		assert.Equal(t, get("/lifecyclez", &lz), http.StatusOK)
+		assert.Equal(t, lz.State, "shutting_down")
+		assert.NilError(t, <-done)
+		assert.Equal(t, time.Since(began), 2*time.Second, "the shutdown did not end at shutdown_timeout")
+		for _, c := range s.Closed() {
+			assert.Equal(t, c.Reason, conn.ServerShutdown)
 		}
-		return poll.Continue("healthz says %q", hs.Error)
-	}, poll.WithDelay(time.Millisecond), poll.WithTimeout(time.Second))
-	var lz monitor.Lifecyclez
-	monJSON(t, base+"/lifecyclez", &lz)
-	assert.Equal(t, lz.State, "shutting_down")
-	assert.Assert(t, !lz.Ready)
+	})
+}
 
-	select {
-	case err := <-done:
-		assert.NilError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("shutdown did not finish")
+// httpGet requests url with client and returns the status and body.
+func httpGet(client *http.Client, url string) (int, []byte, error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, nil, err
 	}
-	_, _, err := monGet(base + "/healthz")
-	assert.Assert(t, err != nil, "the monitoring port still answers after Stopped")
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, body, err
 }
 
 // TestMonitoringAndProfilingListeners: both are in the ports file, each
