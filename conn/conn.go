@@ -31,7 +31,7 @@ type Conn struct {
 	port int
 
 	state  atomic.Int32  // a State
-	reason atomic.Uint32 // first ClosedState in the low byte, skipFlushBit set by any skip-flush reason
+	reason atomic.Uint32 // first ClosedState in the low byte, then skipFlushBit and slowBit
 	live   atomic.Int32  // reader and writer goroutines still running
 
 	// mu guards the outbound buffer, the subscriptions, the client's
@@ -77,7 +77,11 @@ type Conn struct {
 	entered [numStates]atomic.Int64
 }
 
-const skipFlushBit = 1 << 8
+// Flags in Conn.reason above the reason's byte.
+const (
+	skipFlushBit = 1 << 8 // a skip-flush reason was recorded
+	slowBit      = 1 << 9 // counted as a slow consumer (see slowConsumer)
+)
 
 // connectOpts is the client's CONNECT JSON. Defaults are nats-server's for a
 // client that sends no CONNECT or omits a field.

@@ -134,6 +134,7 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	d.outMsgs.Add(1)
 	d.outBytes.Add(int64(len(msg)))
 	if over {
+		d.slowConsumer("MaxPending of " + strconv.FormatInt(d.cfg.MaxPending, 10) + " Exceeded")
 		d.Close(SlowConsumerPendingBytes)
 		return true
 	}

@@ -2,6 +2,7 @@ package conn
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -182,7 +183,11 @@ func (c *Conn) writeLoop() {
 		}
 		c.mu.Unlock()
 		if err != nil {
-			c.Close(writeErrorReason(err))
+			reason := writeErrorReason(err)
+			if reason == SlowConsumerWriteDeadline {
+				c.slowConsumer(fmt.Sprintf("WriteDeadline of %v exceeded with %d chunks of %d total bytes.", c.cfg.WriteDeadline, len(q), n))
+			}
+			c.Close(reason)
 			c.nc.Close()
 			return
 		}
