@@ -45,8 +45,9 @@ type Conn struct {
 	opts      connectOpts
 	pingTmr   *time.Timer
 	pingsOut  int
-	rttStart  int64 // unix nanoseconds of the unanswered PING that measures the RTT; 0: none
-	rtt       time.Duration
+	rttStart  int64         // unix nanoseconds of the unanswered PING that measures the RTT; 0: none
+	lastPing  int64         // unix nanoseconds of the last PING sent; 0: none yet
+	rtt       time.Duration // 0 until estimated at CONNECT, then measured
 
 	// wake tells the writer, waiting on it with mu, that output is queued
 	// or the state changed (a condition rather than a channel: no

@@ -152,17 +152,21 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	return true
 }
 
-// pick returns a random queue member index in [0, n), from the
-// connection's own source, seeded once from [Shared.Rand]. Only the reader
-// goroutine calls it, so the source needs no lock.
-func (c *Conn) pick(n int) int {
+// pick returns a random queue member index in [0, n).
+func (c *Conn) pick(n int) int { return c.rand().IntN(n) }
+
+// rand returns the connection's own random source, seeded once from
+// [Shared.Rand] (or at random without one). Only the reader goroutine
+// calls it, so the source needs no lock.
+func (c *Conn) rand() *rand.Rand {
 	if c.rnd == nil {
-		if c.sh.Rand == nil {
-			return rand.IntN(n)
+		if c.sh.Rand != nil {
+			c.rnd = rand.New(rand.NewPCG(c.sh.Rand.Uint64(), c.sh.Rand.Uint64()))
+		} else {
+			c.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 		}
-		c.rnd = rand.New(rand.NewPCG(c.sh.Rand.Uint64(), c.sh.Rand.Uint64()))
 	}
-	return c.rnd.IntN(n)
+	return c.rnd
 }
 
 var crlf = []byte("\r\n")

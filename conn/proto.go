@@ -3,7 +3,6 @@ package conn
 import (
 	"encoding/json"
 	"strconv"
-	"time"
 
 	"github.com/natsd/natsd/conn/subject"
 	"github.com/sirupsen/logrus"
@@ -34,6 +33,7 @@ func (h *protoHandler) OnConnect(arg []byte) error {
 	c.mu.Lock()
 	c.opts = opts
 	c.mu.Unlock()
+	c.connected()
 	if opts.Protocol < 0 || opts.Protocol > 1 {
 		c.sendErr("invalid client protocol")
 		c.Close(BadClientProtocolVersion)
@@ -69,13 +69,7 @@ func (h *protoHandler) OnPong() error {
 	if c.tracing() {
 		c.traceIn("PONG")
 	}
-	c.mu.Lock()
-	c.pingsOut = 0
-	if c.rttStart != 0 {
-		c.rtt = time.Duration(time.Now().UnixNano() - c.rttStart)
-		c.rttStart = 0
-	}
-	c.mu.Unlock()
+	c.ponged()
 	return nil
 }
 

@@ -19,8 +19,10 @@ type Deps struct {
 	// Log receives the server's log lines. Nil: a logger at info level on
 	// stderr.
 	Log *logrus.Logger
-	// Rand is the random source of the lame-duck spread and of the
-	// queue-group pick; tests inject a seeded one. Nil: a random seed.
+	// Rand is the random source of the lame-duck spread and, through a
+	// seed drawn once per connection, of the queue-group pick and the
+	// first PING's jitter; tests inject a seeded one. The server owns it
+	// from New on. Nil: a random seed.
 	Rand *rand.Rand
 	// Notifier, if set, receives systemd notifications (READY, RELOADING,
 	// STOPPING, STATUS, EXTEND_TIMEOUT_USEC, WATCHDOG); see notify.go. An

@@ -93,9 +93,11 @@ func TestLameDuck(t *testing.T) {
 			got = append(got, c.Stop.Sub(began.Add(grace)))
 		}
 		slices.Sort(got)
-		// The plan the drain made, drawn from a source seeded alike: the
-		// shuffle first, then one offset per slot.
+		// The plan the drain made, drawn from a source seeded alike
+		// (after the connections' seed): the shuffle first, then one
+		// offset per slot.
 		rnd := rand.New(rand.NewPCG(1, 2))
+		connRand(rnd)
 		rnd.Shuffle(clients, func(int, int) {})
 		want := spread(clients, window-closeMargin(window), rnd.Int64N)
 		assert.DeepEqual(t, got, want)

@@ -447,3 +447,39 @@ func TestExtraListenerBindFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestConnzRTT: /connz shows the round trip as nats-server measures it:
+// estimated at CONNECT (the time since accept), then measured by the
+// server's first PING, which follows CONNECT within 2 s (plus up to 20%)
+// rather than a whole ping_interval; the closed connection keeps it. Fake
+// clock, in-memory network: the client answers exactly 5 ms late.
+func TestConnzRTT(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		mn := newMemNet()
+		s := startMemServer(t, mn, Deps{}, nil)
+		rtt := func(state string) string {
+			t.Helper()
+			var cz monitor.Connz
+			inProcess(t, s, monitor.ConnzPath+"?state="+state, &cz)
+			assert.Equal(t, len(cz.Conns), 1)
+			return cz.Conns[0].RTT
+		}
+		c := dialMemRaw(t, mn, s)
+		connected := time.Now()
+		c.send("CONNECT {\"verbose\":false,\"lang\":\"raw\"}\r\nPING\r\n")
+		assert.Equal(t, c.line(), "PONG")
+		assert.Equal(t, rtt("open"), "1ns", "the CONNECT estimate (no fake time passed since accept)")
+
+		assert.Equal(t, c.line(), "PING")
+		after := time.Since(connected)
+		assert.Assert(t, after >= 2*time.Second && after < 2400*time.Millisecond, "first PING %v after CONNECT", after)
+		time.Sleep(5 * time.Millisecond)
+		c.send("PONG\r\n")
+		synctest.Wait()
+		assert.Equal(t, rtt("open"), "5ms")
+
+		c.nc.Close()
+		synctest.Wait()
+		assert.Equal(t, rtt("closed"), "5ms")
+	})
+}

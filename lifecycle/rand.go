@@ -5,8 +5,15 @@ import (
 	"sync"
 )
 
-// lockedSource makes one random source safe to share: the lame-duck drain
-// and every connection's reader draw from the server's one source.
+// connRand returns the source the connections draw their seeds from: its
+// own, seeded once from rnd and safe for concurrent use (the readers draw
+// from it at once). The drain keeps rnd to itself, so its plan does not
+// depend on how many connections came before.
+func connRand(rnd *rand.Rand) *rand.Rand {
+	return rand.New(&lockedSource{src: rand.NewPCG(rnd.Uint64(), rnd.Uint64())})
+}
+
+// lockedSource makes a random source safe for concurrent use.
 type lockedSource struct {
 	mu  sync.Mutex
 	src rand.Source

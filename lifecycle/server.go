@@ -32,7 +32,7 @@ const historySize = 64
 type Server struct {
 	deps    Deps           // as given to New, with defaults filled in
 	log     *logrus.Logger // deps.Log
-	rnd     *rand.Rand     // deps.Rand, safe for concurrent use
+	rnd     *rand.Rand     // the lame-duck drain's source: deps.Rand
 	id      nkeys.KeyPair
 	pubKey  string
 	started time.Time
@@ -123,7 +123,7 @@ func New(opts *Options, deps Deps) (*Server, error) {
 	s := &Server{
 		deps:    deps,
 		log:     deps.Log,
-		rnd:     rand.New(&lockedSource{src: deps.Rand}),
+		rnd:     deps.Rand,
 		id:      kp,
 		pubKey:  pub,
 		reqs:    make(chan request),
@@ -136,7 +136,7 @@ func New(opts *Options, deps Deps) (*Server, error) {
 		Index:    subject.NewIndex[*conn.Subscription](),
 		Stats:    &s.stats,
 		Log:      s.log,
-		Rand:     s.rnd,
+		Rand:     connRand(deps.Rand),
 		OnClosed: s.onConnClosed,
 	}
 	if s.tls, err = TLSConfig(&o); err != nil {
