@@ -183,33 +183,31 @@ func (s *Server) loop() {
 	}
 }
 
-// handle fires one requested event and turns looplab/fsm's outcomes into
-// natsd's rules: shutdown is idempotent, lame duck after lame duck or
-// during shutdown is ignored, anything else not allowed is an error naming
-// the state and the event.
+// handle fires one requested event, answering as the declaration says: a
+// declared transition runs; a request the declaration ignores, answers as
+// idempotent or refuses moves nothing (see [Server.answer]).
 func (s *Server) handle(r request) error {
 	st := s.State()
-	if done, err := s.answerWithoutTransition(st, r.event, r.cause); done {
+	if done, err := s.answer(Machine.Answer(st.String(), r.event), st, r); done {
 		return err
 	}
 	err := s.fsm.Event(context.Background(), r.event, r)
 	var (
 		noTransition fsm.NoTransitionError
-		invalid      fsm.InvalidEventError
 		canceled     fsm.CanceledError
 	)
 	switch {
 	case err == nil, errors.As(err, &noTransition) && noTransition.Err == nil:
 		err = nil
-	case errors.As(err, &invalid):
-		return fmt.Errorf("%s refused: the server is %s", r.event, st)
 	case errors.As(err, &canceled):
 		if r.event == EventReload {
 			s.notifyReloaded()
 		}
 		return canceled.Err
 	default:
-		return err
+		// The declaration says the event moves; looplab/fsm, built from
+		// the same declaration, must agree.
+		panic(fmt.Sprintf("invalid transition [%s -%s->]: %v", st, r.event, err))
 	}
 	if r.event == EventReload {
 		s.notifyReloaded()
@@ -223,15 +221,17 @@ func (s *Server) handle(r request) error {
 }
 
 // request hands an event to the lifecycle loop and waits for its outcome.
-// Once the server is Stopped it answers without the loop: nil for shutdown
-// and lame duck, an error naming the state otherwise.
-//
-// While shutting down the loop is busy in the shutdown callback (up to
-// shutdown_timeout), and nothing but stopped can follow, so a request then
-// is answered at once, without waiting for the loop: a signal handler
-// asking for a reload or a lame duck is never held up by a shutdown.
+// A request whose answer no later state can change ([machine.Spec.Settled]:
+// a lame duck in lame duck or after, a shutdown while shutting down, any
+// other request while shutting down or stopped) is answered at once,
+// without the loop: the loop is busy in the shutdown callback for up to
+// shutdown_timeout, and a signal handler asking for a reload or a lame
+// duck is never held up by it. Any other request is answered by the loop,
+// in the state the server is in when it gets there.
 func (s *Server) request(r request) error {
-	if done, err := s.answerWithoutTransition(s.State(), r.event, r.cause); done {
+	st := s.State()
+	if a, settled := Machine.Settled(st.String(), r.event); settled {
+		_, err := s.answer(a, st, r)
 		return err
 	}
 	r.reply = make(chan error, 1)
@@ -239,27 +239,26 @@ func (s *Server) request(r request) error {
 	case s.reqs <- r:
 		return <-r.reply
 	case <-s.done:
-		return s.request(r) // answered as Stopped above
+		return s.request(r) // Stopped: every answer is settled
 	}
 }
 
-// answerWithoutTransition applies natsd's rules for a request that moves
-// nothing: shutdown while shutting down or stopped succeeds (the caller
-// waits for Stopped), lame duck in lame duck or later is ignored, and any
-// other event while shutting down or stopped is refused naming the state.
-// It reports whether it answered. Both the caller of a request and the
-// lifecycle loop (for requests queued before the state changed) use it.
-func (s *Server) answerWithoutTransition(st State, event, cause string) (bool, error) {
-	switch {
-	case event == EventShutdown && (st == ShuttingDown || st == Stopped):
+// answer carries out the declaration's answer a to r in state st when it
+// moves nothing, and reports whether it did: ignored (logged) and
+// idempotent requests succeed, refused ones get an error naming the event
+// and the state.
+func (s *Server) answer(a machine.Answer, st State, r request) (bool, error) {
+	switch a {
+	case machine.Move:
+		return false, nil
+	case machine.Ignore:
+		s.log.Infof("%s request ignored in state %s (%s)", r.event, st, r.cause)
 		return true, nil
-	case event == EventEnterLameDuck && (st == LameDuck || st == ShuttingDown || st == Stopped):
-		s.log.Infof("Lame duck request ignored in state %s (%s)", st, cause)
+	case machine.Idempotent:
 		return true, nil
-	case st == ShuttingDown || st == Stopped:
-		return true, fmt.Errorf("%s refused: the server is %s", event, st)
+	default:
+		return true, fmt.Errorf("%s refused: the server is %s", r.event, st)
 	}
-	return false, nil
 }
 
 // Start binds the listeners, writes the PID and ports files and starts
@@ -303,8 +302,8 @@ func (s *Server) WaitForShutdown() { <-s.done }
 // Done is closed when the server is Stopped.
 func (s *Server) Done() <-chan struct{} { return s.done }
 
-// State returns the current state and when it was entered, without
-// blocking.
+// State returns the current state without blocking (see
+// [Server.StateSince] for when it was entered).
 func (s *Server) State() State { return s.current.Load().State }
 
 // StateSince returns the current state and the time it was entered.

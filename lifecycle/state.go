@@ -65,6 +65,16 @@ var Machine = (&machine.Spec{
 		{Name: EventShutdown, Src: []string{Init.String(), Listening.String(), LameDuck.String()}, Dst: ShuttingDown.String()},
 		{Name: EventStopped, Src: []string{ShuttingDown.String()}, Dst: Stopped.String()},
 	},
+	NoMoves: []machine.NoMove{
+		{
+			Event: EventEnterLameDuck, Src: []string{LameDuck.String(), ShuttingDown.String(), Stopped.String()},
+			Answer: machine.Ignore, Doc: "Logged (\"enter_lame_duck request ignored in state ...\") and answered with no error; the drain or shutdown under way goes on.",
+		},
+		{
+			Event: EventShutdown, Src: []string{ShuttingDown.String(), Stopped.String()},
+			Answer: machine.Idempotent, Doc: "The caller waits for the shutdown under way to reach stopped and gets no error, as the first caller does.",
+		},
+	},
 	StateDocs: map[string]string{
 		Init.String():         "Options are validated and the server identity (NKey) exists. Nothing is bound, no file is written.",
 		Listening.String():    "The client listener accepts; the PID and ports files exist; clients are served. /healthz answers 200.",
@@ -78,6 +88,15 @@ var Machine = (&machine.Spec{
 		EventEnterLameDuck: "SIGUSR2, `natsd --signal ldm`, or the API call Server.EnterLameDuck.",
 		EventShutdown:      "SIGINT, SIGTERM (ignored in lame duck), SIGQUIT, `natsd --signal quit|term`, the API call Server.Shutdown, the end of the lame-duck drain, or a failed start.",
 		EventStopped:       "Sent by the server itself once the shutdown work is done.",
+	},
+	Senders: map[string]string{
+		EventStart:                               "API (natsd at start-up)",
+		EventReload:                              "SIGHUP, --signal reload, API",
+		EventEnterLameDuck:                       "SIGUSR2, --signal ldm, API",
+		Init.String() + "/" + EventShutdown:      "API, after a failed start",
+		Listening.String() + "/" + EventShutdown: "SIGINT, SIGTERM, SIGQUIT, --signal quit/term, API",
+		LameDuck.String() + "/" + EventShutdown:  "end of the drain, SIGINT, SIGQUIT, --signal quit, API",
+		EventStopped:                             "the server, when the shutdown is done",
 	},
 	CallbackDocs: map[string]string{
 		"before_" + EventStart:           "Binds the client listener (port -1: a random free port) and the monitoring and profiling listeners, then writes the PID file and the ports file atomically. Any failure cancels the transition, closes what was bound and removes what was written.",
