@@ -47,6 +47,7 @@ type Conn struct {
 	pingsOut  int
 	rttStart  int64         // unix nanoseconds of the unanswered PING that measures the RTT; 0: none
 	lastPing  int64         // unix nanoseconds of the last PING sent; 0: none yet
+	flushed   bool          // the final flush is done (see endRead)
 	rtt       time.Duration // 0 until estimated at CONNECT, then measured
 
 	// wake tells the writer, waiting on it with mu, that output is queued
@@ -183,7 +184,10 @@ func (c *Conn) SendLameDuckInfo() {
 }
 
 // readLoop reads and parses until the socket fails or the connection leaves
-// Open, then reports the reader done.
+// Open, then reports the reader done. Once the connection is closing, its
+// input is no longer processed: the reader only looks for the PONG that
+// lets the close end without a reset (see [Conn.endRead]), until the
+// writer's final flush ends the read.
 func (c *Conn) readLoop() {
 	defer c.goroutineDone()
 	h := (*protoHandler)(c)
@@ -191,6 +195,15 @@ func (c *Conn) readLoop() {
 	short := 0
 	for {
 		n, err := c.rw.Read(buf)
+		if c.State() != Open {
+			if n > 0 && c.parser.Parse(buf[:n], (*closingHandler)(c)) != nil {
+				return
+			}
+			if err != nil {
+				return
+			}
+			continue
+		}
 		if n > 0 {
 			c.lastIn.Store(time.Now().UnixNano())
 			c.stalled = 0
@@ -210,9 +223,6 @@ func (c *Conn) readLoop() {
 					c.Close(ReadError)
 				}
 			}
-			return
-		}
-		if c.State() != Open {
 			return
 		}
 		// Grow the buffer for busy connections, shrink it back when idle, so an

@@ -15,9 +15,9 @@ type State int32
 const (
 	// Open: the connection reads, parses and delivers. Next: Closing.
 	Open State = iota
-	// Closing: a close reason is recorded; no new input is processed and no
-	// new output is queued; pending output is flushed (or skipped) and the
-	// socket closed. Next: Closed.
+	// Closing: a close reason is recorded; no new input is processed (only
+	// a PONG is looked for) and no new output is queued; pending output is
+	// flushed (or skipped) and the socket closed. Next: Closed.
 	Closing
 	// Closed: both of the connection's goroutines have returned, its
 	// subscriptions are released and its final counters are kept. Final.
@@ -76,7 +76,7 @@ var Machine = (&machine.Spec{
 	}},
 	StateDocs: map[string]string{
 		Open.String():    "Reading, parsing and delivering. INFO was sent; the server PINGs every ping_interval.",
-		Closing.String(): "A close reason is recorded. No input is processed and no output is queued; pending output is being flushed (or skipped) before the socket closes.",
+		Closing.String(): "A close reason is recorded. No input is processed and no output is queued; pending output is being flushed (or skipped) before the socket closes. After the final flush of a shutdown, with a PING unanswered, the write side is closed and the client's PONG awaited (up to write_deadline) so that the close does not reset the connection.",
 		Closed.String():  "Reader and writer have returned, subscriptions are released; the reason, the close time and the final counters are kept for monitoring.",
 	},
 	EventDocs: map[string]string{

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"errors"
 	"time"
 )
 
@@ -83,6 +84,33 @@ func (c *Conn) ponged() {
 		c.rttStart = 0
 	}
 }
+
+// closingHandler is the connection seen as the parser's handler once it is
+// closing: nothing the client sends is processed any more, but a PONG
+// answers our PINGs, and once the final flush is done that ends the read
+// (see [Conn.endRead]).
+type closingHandler Conn
+
+// errAnswered stops the closing connection's read: the client answered.
+var errAnswered = errors.New("answered")
+
+func (h *closingHandler) OnPong() error {
+	c := (*Conn)(h)
+	c.ponged()
+	c.mu.Lock()
+	done := c.flushed
+	c.mu.Unlock()
+	if done {
+		return errAnswered
+	}
+	return nil
+}
+
+func (h *closingHandler) OnConnect([]byte) error                   { return nil }
+func (h *closingHandler) OnPing() error                            { return nil }
+func (h *closingHandler) OnSub(_, _, _ []byte) error               { return nil }
+func (h *closingHandler) OnUnsub([]byte, int) error                { return nil }
+func (h *closingHandler) OnPub(_, _ []byte, _ int, _ []byte) error { return nil }
 
 // sinceAtLeastNs is the time since the unix-nanosecond time t, at least
 // a nanosecond (a measured RTT is never 0, which means "not measured").
