@@ -79,20 +79,36 @@ func (s *Server) enterListening(_ context.Context, _ *fsm.Event) {
 	s.mu.Unlock()
 	for _, x := range extra {
 		s.log.Infof("%s", x.startMsg)
-		s.loops.Add(1)
-		go func() {
-			defer s.loops.Done()
-			x.serve()
-		}()
+		s.serveActor(x.name+" listener", x.serve)
 	}
 	s.log.Infof("Listening for client connections on %s", joinHostPort(s.opts.Load().Host, ln.Port()))
-	go func() {
-		if err := ln.Serve(s.serveConn); err != nil {
-			s.log.Errorf("Accept loop stopped: %v", err)
-		}
-	}()
+	s.serveActor("client accept loop", func() error { return ln.Serve(s.serveConn) })
 	s.log.Infof("Server is ready")
 	s.notifyReady()
+}
+
+// serveActor runs serve, one of the server's serving loops, in a goroutine
+// the server tracks. serve returns nil once its listener is closed; any
+// other return means the server no longer serves what it announced, so, as
+// the first actor out of an oklog/run group stops the rest, the failure is
+// logged and the server shuts down with it as the cause (rather than
+// staying listening, and healthy to /healthz, while nothing accepts). A
+// failure once the server is shutting down anyway only ends the loop.
+func (s *Server) serveActor(name string, serve func() error) {
+	s.loops.Add(1)
+	go func() {
+		defer s.loops.Done()
+		err := serve()
+		if err == nil {
+			return
+		}
+		s.log.Errorf("The %s stopped: %v", name, err)
+		r := request{event: EventShutdown, cause: name + " failed: " + err.Error(), reply: make(chan error, 1)}
+		select {
+		case s.reqs <- r:
+		case <-s.stopping:
+		}
+	}()
 }
 
 // serveConn runs one accepted connection on the accept loop's tracked

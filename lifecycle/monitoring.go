@@ -90,10 +90,11 @@ func (s *Server) httpListener(name string, ln net.Listener, h http.Handler, star
 	return extraListener{
 		name:     name,
 		startMsg: startMsg,
-		serve: func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				s.log.Errorf("The %s listener stopped: %v", name, err)
+		serve: func() error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
 			}
+			return nil
 		},
 		close: func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), httpCloseGrace)

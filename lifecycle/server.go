@@ -41,11 +41,14 @@ type Server struct {
 	tls  *tls.Config                 // client TLS, nil without; fixed for the server's life
 	cfg  atomic.Pointer[conn.Config] // what new connections get
 
-	fsm     *fsm.FSM // touched only by the lifecycle loop
-	reqs    chan request
-	done    chan struct{} // closed on entering Stopped
-	current atomic.Pointer[stateSince]
-	history *machine.History
+	fsm  *fsm.FSM // touched only by the lifecycle loop
+	reqs chan request
+	done chan struct{} // closed on entering Stopped
+	// stopping is closed on entering ShuttingDown, so that a serving loop
+	// that fails then does not wait to ask for a shutdown under way.
+	stopping chan struct{}
+	current  atomic.Pointer[stateSince]
+	history  *machine.History
 
 	stats  conn.Stats
 	shared *conn.Shared
@@ -94,7 +97,7 @@ func requestOf(e *fsm.Event) request { return e.Args[0].(request) }
 type extraListener struct {
 	name     string
 	startMsg string       // logged as it starts serving
-	serve    func()       // runs until close; tracked by Server.loops
+	serve    func() error // runs until close (then nil); see Server.serveActor
 	close    func() error // stops serve and releases the socket
 }
 
@@ -121,16 +124,17 @@ func New(opts *Options, deps Deps) (*Server, error) {
 	}
 	deps = deps.withDefaults()
 	s := &Server{
-		deps:    deps,
-		log:     deps.Log,
-		rnd:     deps.Rand,
-		id:      kp,
-		pubKey:  pub,
-		reqs:    make(chan request),
-		done:    make(chan struct{}),
-		history: machine.NewHistory(historySize),
-		clients: make(map[uint64]*conn.Conn),
-		closed:  newClosedRing(o.MaxClosedClients),
+		deps:     deps,
+		log:      deps.Log,
+		rnd:      deps.Rand,
+		id:       kp,
+		pubKey:   pub,
+		reqs:     make(chan request),
+		done:     make(chan struct{}),
+		stopping: make(chan struct{}),
+		history:  machine.NewHistory(historySize),
+		clients:  make(map[uint64]*conn.Conn),
+		closed:   newClosedRing(o.MaxClosedClients),
 	}
 	s.shared = &conn.Shared{
 		Index:    subject.NewIndex[*conn.Subscription](),
