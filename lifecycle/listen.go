@@ -139,18 +139,6 @@ func (s *Server) serveConn(nc net.Conn) {
 	c.Run(s.ln.Go)
 }
 
-// connClosed is called by each connection as it enters Closed.
-// The snapshot is taken before the server lock: with thousands of
-// connections closing at once (a shutdown), they would otherwise queue on
-// that lock while each copies its counters.
-func (s *Server) connClosed(c *conn.Conn) {
-	snap := c.Snapshot()
-	s.mu.Lock()
-	delete(s.clients, c.CID())
-	s.closed.add(snap)
-	s.mu.Unlock()
-}
-
 func joinHostPort(host string, port int) string {
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }

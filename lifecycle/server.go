@@ -392,6 +392,12 @@ func (s *Server) NumClients() int {
 func (s *Server) Clients() []*conn.Conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.clientsLocked()
+}
+
+// clientsLocked copies the registered clients (s.mu held), so the caller
+// can act on them without the lock.
+func (s *Server) clientsLocked() []*conn.Conn {
 	out := make([]*conn.Conn, 0, len(s.clients))
 	for _, c := range s.clients {
 		out = append(out, c)

@@ -31,10 +31,7 @@ func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
 	ln := s.ln
 	extra := s.extra
 	s.extra = nil
-	clients := make([]*conn.Conn, 0, len(s.clients))
-	for _, c := range s.clients {
-		clients = append(clients, c)
-	}
+	clients := s.clientsLocked()
 	pidFile, portsFile := s.pidFile, s.portsFile
 	s.mu.Unlock()
 

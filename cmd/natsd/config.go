@@ -62,7 +62,7 @@ func loadConfig(path string, s *settings) (warnings []string, err error) {
 	}
 	m, err := conf.ParseFileWithChecks(path)
 	if err != nil {
-		return nil, fmt.Errorf("config file %s: %v", path, err)
+		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -1,6 +1,9 @@
 package machine
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Answer is what a machine answers to an event in a state: the event moves
 // it (a declared transition), or it moves nothing and the request is
@@ -62,13 +65,8 @@ func (s *Spec) NoMoveDoc(state, event string) string {
 
 func (s *Spec) noMove(state, event string) (NoMove, bool) {
 	for _, nm := range s.NoMoves {
-		if nm.Event != event {
-			continue
-		}
-		for _, src := range nm.Src {
-			if src == state {
-				return nm, true
-			}
+		if nm.Event == event && slices.Contains(nm.Src, state) {
+			return nm, true
 		}
 	}
 	return NoMove{}, false

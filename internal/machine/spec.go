@@ -2,6 +2,7 @@ package machine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -57,13 +58,8 @@ func (s *Spec) EventNames() []string {
 // declaration does not allow event in state.
 func (s *Spec) Next(state, event string) (string, bool) {
 	for _, e := range s.Events {
-		if e.Name != event {
-			continue
-		}
-		for _, src := range e.Src {
-			if src == state {
-				return e.Dst, true
-			}
+		if e.Name == event && slices.Contains(e.Src, state) {
+			return e.Dst, true
 		}
 	}
 	return "", false
