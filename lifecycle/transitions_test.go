@@ -154,20 +154,24 @@ func historyLines(s *Server) []string {
 	return got
 }
 
+// TestHistoryOfALameDuck (fake clock, in-memory network).
 func TestHistoryOfALameDuck(t *testing.T) {
-	s := startServer(t, func(o *Options) {
-		o.LameDuckDuration = 200 * time.Millisecond
-		o.LameDuckGracePeriod = 50 * time.Millisecond
-	})
-	connect(t, s)
-	waitFor(t, "client", func() bool { return s.NumClients() == 1 })
-	assert.NilError(t, s.EnterLameDuckCause("test"))
-	s.WaitForShutdown()
-	assert.DeepEqual(t, historyLines(s), []string{
-		"init -start-> listening (start)",
-		"listening -enter_lame_duck-> lame_duck (test)",
-		"lame_duck -shutdown-> shutting_down (lame duck drain complete)",
-		"shutting_down -stopped-> stopped (shutdown complete)",
+	bubble(t, func(t *testing.T) {
+		mn := newMemNet()
+		s := startMemServer(t, mn, Deps{}, func(o *Options) {
+			o.LameDuckDuration = 200 * time.Millisecond
+			o.LameDuckGracePeriod = 50 * time.Millisecond
+		})
+		connectMem(t, mn, s)
+		synctest.Wait()
+		assert.NilError(t, s.EnterLameDuckCause("test"))
+		s.WaitForShutdown()
+		assert.DeepEqual(t, historyLines(s), []string{
+			"init -start-> listening (start)",
+			"listening -enter_lame_duck-> lame_duck (test)",
+			"lame_duck -shutdown-> shutting_down (lame duck drain complete)",
+			"shutting_down -stopped-> stopped (shutdown complete)",
+		})
 	})
 }
 
