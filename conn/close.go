@@ -57,6 +57,28 @@ func (c *Conn) recordReason(r ClosedState) {
 	}
 }
 
+// slowConsumer counts the connection as a slow consumer and logs it, as
+// nats-server does ("Slow Consumer Detected: ..."), at the moment a
+// slow-consumer condition is detected: output over max_pending, or a write
+// that hit write_deadline, the final flush of a connection closed for
+// another reason included. A connection is counted once, however many
+// times it is detected.
+func (c *Conn) slowConsumer(detail string) {
+	for {
+		old := c.reason.Load()
+		if old&slowBit != 0 {
+			return
+		}
+		if c.reason.CompareAndSwap(old, old|slowBit) {
+			break
+		}
+	}
+	c.sh.Stats.SlowConsumers.Add(1)
+	if log := c.sh.Log; log != nil {
+		log.Infof("%s - cid:%d - Slow Consumer Detected: %s", c.hostPort(), c.cid, detail)
+	}
+}
+
 // leaveOpen is the callback of leaving Open: stop the ping timer.
 func (c *Conn) leaveOpen() {
 	c.mu.Lock()
@@ -74,9 +96,6 @@ func (c *Conn) leaveOpen() {
 // queued within the write deadline and then closes the socket.
 func (c *Conn) enterClosing() {
 	r := c.Reason()
-	if r.IsSlowConsumer() {
-		c.sh.Stats.SlowConsumers.Add(1)
-	}
 	if r == StaleConnection {
 		c.sh.Stats.StaleConnections.Add(1)
 	}

@@ -2,6 +2,7 @@ package conn
 
 import (
 	"crypto/tls"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,11 +75,17 @@ type Stats struct {
 }
 
 // Shared is what every connection of one server shares: the subject index,
-// the counters, the logger and the server's hook for closed connections.
+// the counters, the logger, the random source and the server's hook for
+// closed connections.
 type Shared struct {
 	Index *subject.Index[*Subscription]
 	Stats *Stats
 	Log   *logrus.Logger
+	// Rand, if set, seeds each connection's own random source (drawn once,
+	// on the connection's first queue-group delivery), so a seeded server
+	// picks queue members reproducibly. It must be safe for concurrent
+	// use. Nil: the connections use math/rand/v2's global source.
+	Rand *rand.Rand
 	// OnClosed is called once per connection, from the transition into
 	// Closed, after the connection's subscriptions are released.
 	OnClosed func(*Conn)

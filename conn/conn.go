@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"strconv"
 	"sync"
@@ -30,7 +31,7 @@ type Conn struct {
 	port int
 
 	state  atomic.Int32  // a State
-	reason atomic.Uint32 // first ClosedState in the low byte, skipFlushBit set by any skip-flush reason
+	reason atomic.Uint32 // first ClosedState in the low byte, then skipFlushBit and slowBit
 	live   atomic.Int32  // reader and writer goroutines still running
 
 	// mu guards the outbound buffer, the subscriptions, the client's
@@ -44,18 +45,22 @@ type Conn struct {
 	opts      connectOpts
 	pingTmr   *time.Timer
 	pingsOut  int
-	rttStart  int64 // unix nanoseconds of the unanswered PING that measures the RTT; 0: none
-	rtt       time.Duration
+	rttStart  int64         // unix nanoseconds of the unanswered PING that measures the RTT; 0: none
+	lastPing  int64         // unix nanoseconds of the last PING sent; 0: none yet
+	flushed   bool          // the final flush is done (see endRead)
+	rtt       time.Duration // 0 until estimated at CONNECT, then measured
 
 	// wake tells the writer, waiting on it with mu, that output is queued
 	// or the state changed (a condition rather than a channel: no
 	// allocation per connection).
 	wake sync.Cond
 
-	// Reader-owned: the parser and the connections this read batch queued
-	// output to, signalled once at the end of the batch.
+	// Reader-owned: the parser, the connections this read batch queued
+	// output to (signalled once at the end of the batch) and the source of
+	// the queue-group pick.
 	parser *parser.Parser
 	pcd    map[*Conn]struct{}
+	rnd    *rand.Rand
 	// stalled is how long this read's deliveries have waited on slow
 	// receivers' stall gates; reset at every read.
 	stalled time.Duration
@@ -78,7 +83,11 @@ type Conn struct {
 	auth connAuth
 }
 
-const skipFlushBit = 1 << 8
+// Flags in Conn.reason above the reason's byte.
+const (
+	skipFlushBit = 1 << 8 // a skip-flush reason was recorded
+	slowBit      = 1 << 9 // counted as a slow consumer (see slowConsumer)
+)
 
 // connectOpts is the client's CONNECT JSON. Defaults are nats-server's for a
 // client that sends no CONNECT or omits a field.
@@ -183,7 +192,10 @@ func (c *Conn) SendLameDuckInfo() {
 }
 
 // readLoop reads and parses until the socket fails or the connection leaves
-// Open, then reports the reader done.
+// Open, then reports the reader done. Once the connection is closing, its
+// input is no longer processed: the reader only looks for the PONG that
+// lets the close end without a reset (see [Conn.endRead]), until the
+// writer's final flush ends the read.
 func (c *Conn) readLoop() {
 	defer c.goroutineDone()
 	h := (*protoHandler)(c)
@@ -191,6 +203,15 @@ func (c *Conn) readLoop() {
 	short := 0
 	for {
 		n, err := c.rw.Read(buf)
+		if c.State() != Open {
+			if n > 0 && c.parser.Parse(buf[:n], (*closingHandler)(c)) != nil {
+				return
+			}
+			if err != nil {
+				return
+			}
+			continue
+		}
 		if n > 0 {
 			c.lastIn.Store(time.Now().UnixNano())
 			c.stalled = 0
@@ -213,9 +234,6 @@ func (c *Conn) readLoop() {
 					c.Close(ReadError)
 				}
 			}
-			return
-		}
-		if c.State() != Open {
 			return
 		}
 		// Grow the buffer for busy connections, shrink it back when idle, so an

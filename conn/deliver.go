@@ -50,7 +50,7 @@ func (c *Conn) deliverIn(acc *Account, subj, reply []byte, hdrLen int, msg []byt
 		}
 		start := 0
 		if len(group) > 1 {
-			start = rand.IntN(len(group))
+			start = c.pick(len(group))
 		}
 		for i := range group {
 			if c.deliver(group[(start+i)%len(group)], subj, reply, hdrLen, msg) {
@@ -153,6 +153,7 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	d.outMsgs.Add(1)
 	d.outBytes.Add(int64(len(msg)))
 	if over {
+		d.slowConsumer("MaxPending of " + strconv.FormatInt(d.cfg.MaxPending, 10) + " Exceeded")
 		d.Close(SlowConsumerPendingBytes)
 		return true
 	}
@@ -168,6 +169,23 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 		d.unsubscribe(s)
 	}
 	return true
+}
+
+// pick returns a random queue member index in [0, n).
+func (c *Conn) pick(n int) int { return c.rand().IntN(n) }
+
+// rand returns the connection's own random source, seeded once from
+// [Shared.Rand] (or at random without one). Only the reader goroutine
+// calls it, so the source needs no lock.
+func (c *Conn) rand() *rand.Rand {
+	if c.rnd == nil {
+		if c.sh.Rand != nil {
+			c.rnd = rand.New(rand.NewPCG(c.sh.Rand.Uint64(), c.sh.Rand.Uint64()))
+		} else {
+			c.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+		}
+	}
+	return c.rnd
 }
 
 var crlf = []byte("\r\n")

@@ -15,9 +15,9 @@ type State int32
 const (
 	// Open: the connection reads, parses and delivers. Next: Closing.
 	Open State = iota
-	// Closing: a close reason is recorded; no new input is processed and no
-	// new output is queued; pending output is flushed (or skipped) and the
-	// socket closed. Next: Closed.
+	// Closing: a close reason is recorded; no new input is processed (only
+	// a PONG is looked for) and no new output is queued; pending output is
+	// flushed (or skipped) and the socket closed. Next: Closed.
 	Closing
 	// Closed: both of the connection's goroutines have returned, its
 	// subscriptions are released and its final counters are kept. Final.
@@ -70,14 +70,22 @@ var Machine = (&machine.Spec{
 		{Name: EventClose.String(), Src: []string{Open.String()}, Dst: Closing.String()},
 		{Name: EventDone.String(), Src: []string{Closing.String()}, Dst: Closed.String()},
 	},
+	NoMoves: []machine.NoMove{{
+		Event: EventClose.String(), Src: []string{Closing.String(), Closed.String()}, Answer: machine.Idempotent,
+		Doc: "The first reason stays the one reported; a skip-flush reason given now still turns the final flush off and, while closing, closes the socket at once.",
+	}},
 	StateDocs: map[string]string{
 		Open.String():    "Reading, parsing and delivering. INFO was sent; the server PINGs every ping_interval.",
-		Closing.String(): "A close reason is recorded. No input is processed and no output is queued; pending output is being flushed (or skipped) before the socket closes.",
+		Closing.String(): "A close reason is recorded. No input is processed and no output is queued; pending output is being flushed (or skipped) before the socket closes. After the final flush of a shutdown, with a PING unanswered, the write side is closed and the client's PONG awaited (up to write_deadline) so that the close does not reset the connection.",
 		Closed.String():  "Reader and writer have returned, subscriptions are released; the reason, the close time and the final counters are kept for monitoring.",
 	},
 	EventDocs: map[string]string{
 		EventClose.String(): "Sent by whoever first decides to close: the reader (client closed, read error, protocol error), the writer (write error, write deadline), a publisher (slow consumer by max_pending), the ping timer (stale connection) or the server (shutdown, lame duck, max_connections). Later calls only add a skip-flush reason.",
 		EventDone.String():  "Sent by the last of the connection's two goroutines (reader, writer) to return.",
+	},
+	Senders: map[string]string{
+		EventClose.String(): "reader, writer, publisher, ping timer or server",
+		EventDone.String():  "the last of reader and writer to return",
 	},
 	CallbackDocs: map[string]string{
 		"leave_" + Open.String():    "Stops the ping timer.",
@@ -148,15 +156,47 @@ func (c *Conn) fire(ev Event) bool {
 func (c *Conn) State() State { return State(c.state.Load()) }
 
 // History returns the connection's transitions so far, oldest first. A
-// connection moves at most twice, so its history is the times it entered
-// Closing and Closed (the cause of closing is the close reason).
+// connection only moves forward and enters each state by one declared
+// transition (see [arrivals]), so its history is the time it entered each
+// state; the cause of closing is the close reason.
 func (c *Conn) History() []machine.Transition {
 	var out []machine.Transition
-	if t := c.entered[Closing].Load(); t != 0 {
-		out = append(out, machine.Transition{From: Open.String(), To: Closing.String(), Event: EventClose.String(), Cause: c.Reason().String(), At: time.Unix(0, t)})
-	}
-	if t := c.entered[Closed].Load(); t != 0 {
-		out = append(out, machine.Transition{From: Closing.String(), To: Closed.String(), Event: EventDone.String(), At: time.Unix(0, t)})
+	for s, in := range arrivals {
+		t := c.entered[s].Load()
+		if in == nil || t == 0 {
+			continue
+		}
+		tr := machine.Transition{From: in.from.String(), To: State(s).String(), Event: in.event.String(), At: time.Unix(0, t)}
+		if in.event == EventClose {
+			tr.Cause = c.Reason().String()
+		}
+		out = append(out, tr)
 	}
 	return out
 }
+
+// arrival is the declared transition into a state.
+type arrival struct {
+	from  State
+	event Event
+}
+
+// arrivals[s] is the one declared transition into state s (nil for the
+// initial state), read once from the declaration. A declaration with two
+// ways into a state would need a recorded history instead: it panics.
+var arrivals = func() []*arrival {
+	out := make([]*arrival, len(stateNames))
+	for si := range stateNames {
+		for ei := range eventNames {
+			next := table.Next(si, ei)
+			if next == machine.Refused || next == si {
+				continue
+			}
+			if out[next] != nil {
+				panic(fmt.Sprintf("connection machine: two transitions into %s", State(next)))
+			}
+			out[next] = &arrival{from: State(si), event: Event(ei)}
+		}
+	}
+	return out
+}()

@@ -18,6 +18,13 @@ var wantConn = map[State]map[Event]State{
 	Closed:  {},
 }
 
+// wantConnNoMove is the intended answer to the pairs that move nothing but
+// are not refused: a second close only adds its reason.
+var wantConnNoMove = map[State]map[Event]machine.Answer{
+	Closing: {EventClose: machine.Idempotent},
+	Closed:  {EventClose: machine.Idempotent},
+}
+
 // TestMachineMatchesIntent enumerates every state × event from the
 // declaration and checks the declared outcome, the compiled table and a
 // looplab/fsm instance all agree with the hand-written table.
@@ -27,6 +34,13 @@ func TestMachineMatchesIntent(t *testing.T) {
 	for si, st := range Machine.States {
 		for ei, ev := range Machine.EventNames() {
 			want, ok := wantConn[State(si)][Event(ei)]
+			wantAnswer := machine.Refuse
+			if ok {
+				wantAnswer = machine.Move
+			} else if a, quiet := wantConnNoMove[State(si)][Event(ei)]; quiet {
+				wantAnswer = a
+			}
+			assert.Equal(t, Machine.Answer(st, ev), wantAnswer, "(%s, %s)", st, ev)
 			dst, declared := Machine.Next(st, ev)
 			assert.Equal(t, declared, ok, "(%s, %s)", st, ev)
 			next := table.Next(si, ei)

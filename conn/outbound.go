@@ -2,6 +2,7 @@ package conn
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -182,21 +183,48 @@ func (c *Conn) writeLoop() {
 		}
 		c.mu.Unlock()
 		if err != nil {
-			c.Close(writeErrorReason(err))
+			reason := writeErrorReason(err)
+			if reason == SlowConsumerWriteDeadline {
+				c.slowConsumer(fmt.Sprintf("WriteDeadline of %v exceeded with %d chunks of %d total bytes.", c.cfg.WriteDeadline, len(q), n))
+			}
+			c.Close(reason)
 			c.nc.Close()
 			return
 		}
-		// The final flush is done. Wake the reader out of its read rather
-		// than closing the socket under it: the last of the two goroutines
+		// The final flush is done. End the reader's read rather than
+		// closing the socket under it: the last of the two goroutines
 		// closes the socket (see goroutineDone), so neither waits for the
 		// other to let go of it.
-		c.nc.SetReadDeadline(aLongTimeAgo)
+		c.endRead()
 		return
 	}
 }
 
 // aLongTimeAgo is a deadline in the past, which ends a blocked read at once.
 var aLongTimeAgo = time.Unix(1, 0)
+
+// endRead ends the reader's read once the final flush is done. A shutdown
+// or lame-duck close (ServerShutdown) promises the client everything that
+// was queued for it; with a PING of ours unanswered then (the first one
+// follows CONNECT within seconds, and may be in the final flush) the client
+// is about to send its PONG, and a socket closed before that arrives
+// answers it with a reset, which throws away whatever the client has not
+// read yet: the end of the flush. So then the write side is closed first
+// (the client reads everything, then a clean EOF) and the reader reads on
+// until the PONG (see [closingHandler]), the client's close, or
+// write_deadline. Otherwise, or on a socket without a write side of its
+// own, the read ends at once.
+func (c *Conn) endRead() {
+	c.mu.Lock()
+	c.flushed = true
+	answerDue := c.pingsOut > 0 && c.Reason() == ServerShutdown
+	c.mu.Unlock()
+	if cw, ok := c.rw.(interface{ CloseWrite() error }); ok && answerDue && cw.CloseWrite() == nil {
+		c.nc.SetReadDeadline(time.Now().Add(c.cfg.WriteDeadline))
+		return
+	}
+	c.nc.SetReadDeadline(aLongTimeAgo)
+}
 
 // write writes the chunks within the write deadline, with one writev on a
 // plain socket.

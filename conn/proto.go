@@ -3,7 +3,6 @@ package conn
 import (
 	"encoding/json"
 	"strconv"
-	"time"
 
 	"github.com/natsd/natsd/conn/subject"
 	"github.com/sirupsen/logrus"
@@ -37,6 +36,7 @@ func (h *protoHandler) OnConnect(arg []byte) error {
 	if err := c.authenticate(arg); err != nil {
 		return err
 	}
+	c.connected()
 	if opts.Protocol < 0 || opts.Protocol > 1 {
 		c.sendErr("invalid client protocol")
 		c.Close(BadClientProtocolVersion)
@@ -72,13 +72,7 @@ func (h *protoHandler) OnPong() error {
 	if c.tracing() {
 		c.traceIn("PONG")
 	}
-	c.mu.Lock()
-	c.pingsOut = 0
-	if c.rttStart != 0 {
-		c.rtt = time.Duration(time.Now().UnixNano() - c.rttStart)
-		c.rttStart = 0
-	}
-	c.mu.Unlock()
+	c.ponged()
 	return nil
 }
 

@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/natsd/natsd/internal/machine"
 )
 
 // mermaid returns the machine as a Mermaid stateDiagram-v2: the initial
-// state from [*], every declared transition labelled with its event, and
-// every final state (one no event leaves) to [*].
+// state from [*], every declared transition labelled with its event and
+// who sends it ([edgeLabel]), and every final state (one no event leaves)
+// to [*].
 //
 // fsmgen writes the diagram itself rather than calling looplab/fsm's
 // Visualize: Visualize marks an instance's current state, sorts transitions
@@ -21,7 +24,7 @@ func mermaid(d decl) string {
 	fmt.Fprintf(&b, "    %%%% %s from %s (%s); DO NOT EDIT. Run `make docs`.\n", banner, d.name, d.file)
 	fmt.Fprintf(&b, "    [*] --> %s\n", s.Initial)
 	for _, e := range edges(s) {
-		fmt.Fprintf(&b, "    %s --> %s: %s\n", e.from, e.to, e.event)
+		fmt.Fprintf(&b, "    %s --> %s: %s\n", e.from, e.to, edgeLabel(s, e, " "))
 	}
 	for _, st := range s.States {
 		if final(s, st) {
@@ -33,8 +36,8 @@ func mermaid(d decl) string {
 
 // dot returns the machine as a Graphviz digraph, laid out left to right:
 // a dot for the initial pseudo-state, one rounded box per declared state
-// (in declaration order), one labelled edge per declared transition and a
-// bull's eye after each final state. Hovering a state in the SVG shows what
+// (in declaration order), one edge per declared transition labelled with
+// its event and who sends it, and a bull's eye after each final state. Hovering a state in the SVG shows what
 // holds in it; hovering a transition shows who sends its event.
 func dot(d decl) string {
 	s := d.spec
@@ -53,7 +56,7 @@ func dot(d decl) string {
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "\t__start -> %s;\n", quote(s.Initial))
 	for _, e := range edges(s) {
-		fmt.Fprintf(&b, "\t%s -> %s [label=%s, tooltip=%s];\n", quote(e.from), quote(e.to), quote(e.event), quote(e.event+": "+s.EventDocs[e.event]))
+		fmt.Fprintf(&b, "\t%s -> %s [label=%s, tooltip=%s];\n", quote(e.from), quote(e.to), quote(edgeLabel(s, e, "\n")), quote(e.event+": "+s.EventDocs[e.event]))
 	}
 	for _, st := range s.States {
 		if final(s, st) {
@@ -62,6 +65,12 @@ func dot(d decl) string {
 	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// edgeLabel is an edge's label: the event, then sep, then who sends it on
+// this edge in brackets ("enter_lame_duck (SIGUSR2, --signal ldm, API)").
+func edgeLabel(s *machine.Spec, e edge, sep string) string {
+	return e.event + sep + "(" + s.Sender(e.from, e.event) + ")"
 }
 
 // quote returns s as a DOT double-quoted string.

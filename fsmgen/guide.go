@@ -20,6 +20,8 @@ type machineData struct {
 	Mermaid                   string // the stateDiagram-v2, as in NAME.mmd
 	States, Events            string // Markdown tables
 	Matrix, Callbacks         string // Markdown tables
+	MatrixLegend              string // the sentence above Matrix
+	NoMoves                   string // Markdown table, with its legend
 	SVG, DOT, MMD, Table      string // file names
 }
 
@@ -48,6 +50,7 @@ func newMachineData(d decl) machineData {
 		Mermaid: mermaid(d),
 		States:  statesTable(s), Events: eventsTable(s),
 		Matrix: matrixTable(s), Callbacks: callbacksTable(s),
+		MatrixLegend: matrixLegend, NoMoves: noMovesLegend + noMovesTable(s),
 		SVG: svgFile(d), DOT: dotFile(d), MMD: mermaidFile(d), Table: transitionsFile(d),
 	}
 }

@@ -1,10 +1,6 @@
 package main
 
-import (
-	"strings"
-
-	"github.com/natsd/natsd/internal/machine"
-)
+import "github.com/natsd/natsd/internal/machine"
 
 // edge is one declared transition.
 type edge struct {
@@ -63,42 +59,4 @@ func sources(s *machine.Spec, event string) (from []string, to string) {
 		}
 	}
 	return from, to
-}
-
-// genericKeys are looplab/fsm's generic callback keys by phase, in the order
-// looplab runs the phases. A named key runs before the generic one of its
-// phase; leave and enter run only when the state changes.
-var genericKeys = []struct {
-	prefix, key string
-	onChange    bool
-}{
-	{"before_", "before_event", false},
-	{"leave_", "leave_state", true},
-	{"enter_", "enter_state", true},
-	{"after_", "after_event", false},
-}
-
-// callbacks returns the documented callback keys that run when event fires
-// in state, in looplab/fsm's order. The named keys come from
-// [machine.Spec.Callbacks]; the generic keys the declaration documents
-// (such as the server's leave_state) are added in their phase, since
-// Spec.Callbacks lists only named ones.
-func callbacks(s *machine.Spec, state, event string) []string {
-	to, ok := s.Next(state, event)
-	if !ok {
-		return nil
-	}
-	named := s.Callbacks(state, event)
-	var out []string
-	for _, g := range genericKeys {
-		for _, k := range named {
-			if strings.HasPrefix(k, g.prefix) && k != g.key {
-				out = append(out, k)
-			}
-		}
-		if _, documented := s.CallbackDocs[g.key]; documented && (to != state || !g.onChange) {
-			out = append(out, g.key)
-		}
-	}
-	return out
 }

@@ -35,7 +35,7 @@ func TestCallbacksAreWhatLooplabRuns(t *testing.T) {
 					assert.NilError(t, err)
 				}
 				assert.Equal(t, f.Current(), e.to)
-				assert.DeepEqual(t, callbacks(s, e.from, e.event), ran)
+				assert.DeepEqual(t, s.Callbacks(e.from, e.event), ran)
 			})
 		}
 	}
@@ -47,7 +47,7 @@ func TestEveryDocumentedCallbackRuns(t *testing.T) {
 	for _, d := range machines {
 		used := map[string]bool{}
 		for _, e := range edges(d.spec) {
-			for _, k := range callbacks(d.spec, e.from, e.event) {
+			for _, k := range d.spec.Callbacks(e.from, e.event) {
 				used[k] = true
 			}
 		}
@@ -72,8 +72,8 @@ func TestDiagramsAgreeWithLooplab(t *testing.T) {
 		gv := dot(d)
 		for _, e := range edges(s) {
 			ours = append(ours, fmt.Sprintf("%s -%s-> %s", e.from, e.event, e.to))
-			assert.Check(t, strings.Contains(mmd, fmt.Sprintf("    %s --> %s: %s\n", e.from, e.to, e.event)), "%s.mmd lacks %v", s.Name, e)
-			assert.Check(t, strings.Contains(gv, fmt.Sprintf("\t%q -> %q [label=%q", e.from, e.to, e.event)), "%s.dot lacks %v", s.Name, e)
+			assert.Check(t, strings.Contains(mmd, fmt.Sprintf("    %s --> %s: %s (", e.from, e.to, e.event)), "%s.mmd lacks %v", s.Name, e)
+			assert.Check(t, strings.Contains(gv, fmt.Sprintf("\t%q -> %q [label=\"%s\\n(", e.from, e.to, e.event)), "%s.dot lacks %v", s.Name, e)
 		}
 		sort.Strings(theirs)
 		sort.Strings(ours)
@@ -88,7 +88,7 @@ func TestRefusedPairsRunNothing(t *testing.T) {
 		for _, st := range d.spec.States {
 			for _, ev := range d.spec.EventNames() {
 				if _, ok := d.spec.Next(st, ev); !ok {
-					assert.Check(t, callbacks(d.spec, st, ev) == nil, "refused (%s, %s) runs callbacks", st, ev)
+					assert.Check(t, d.spec.Callbacks(st, ev) == nil, "refused (%s, %s) runs callbacks", st, ev)
 				}
 			}
 		}

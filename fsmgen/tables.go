@@ -56,7 +56,9 @@ func eventsTable(s *machine.Spec) string {
 	return b.String()
 }
 
-// matrixTable is every state × every event: the next state, or "refused".
+// matrixTable is every state × every event: the next state, or the answer
+// of a request that moves nothing (ignored, idempotent or refused), as the
+// declaration says and the server answers.
 func matrixTable(s *machine.Spec) string {
 	var b strings.Builder
 	b.WriteString("| state \\ event |")
@@ -74,10 +76,21 @@ func matrixTable(s *machine.Spec) string {
 			if to, ok := s.Next(st, ev); ok {
 				fmt.Fprintf(&b, " → %s |", code(to))
 			} else {
-				b.WriteString(" *refused* |")
+				fmt.Fprintf(&b, " *%s* |", s.Answer(st, ev))
 			}
 		}
 		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// noMovesTable lists the requests that move nothing but are not refused:
+// the event, the states, the answer and what happens instead.
+func noMovesTable(s *machine.Spec) string {
+	var b strings.Builder
+	b.WriteString("| event | in | answer | what happens |\n|---|---|---|---|\n")
+	for _, nm := range s.NoMoves {
+		fmt.Fprintf(&b, "| %s | %s | *%s* | %s |\n", code(nm.Event), codes(nm.Src), nm.Answer, cell(nm.Doc))
 	}
 	return b.String()
 }
@@ -88,7 +101,7 @@ func callbacksTable(s *machine.Spec) string {
 	var b strings.Builder
 	b.WriteString("| from | event | to | callbacks, in the order they run |\n|---|---|---|---|\n")
 	for _, e := range edges(s) {
-		keys := callbacks(s, e.from, e.event)
+		keys := s.Callbacks(e.from, e.event)
 		steps := make([]string, len(keys))
 		for i, k := range keys {
 			steps[i] = fmt.Sprintf("%d. %s: %s", i+1, code(k), cell(s.CallbackDocs[k]))
@@ -153,8 +166,11 @@ func transitionsDoc(d decl) string {
 	b.WriteString("\n## Events\n\n")
 	b.WriteString(eventsTable(s))
 	b.WriteString("\n## Every state × every event\n\n")
-	b.WriteString("The state each event leads to, or *refused* where the declaration does not allow the event.\n\n")
+	b.WriteString(matrixLegend)
 	b.WriteString(matrixTable(s))
+	b.WriteString("\n## Requests that move nothing\n\n")
+	b.WriteString(noMovesLegend)
+	b.WriteString(noMovesTable(s))
 	b.WriteString("\n## What each transition runs\n\n")
 	b.WriteString("Each allowed transition with its callbacks in the order looplab/fsm runs them " +
 		"(before the event, leaving the old state, entering the new one, after the event). " +
@@ -162,6 +178,16 @@ func transitionsDoc(d decl) string {
 	b.WriteString(callbacksTable(s))
 	return b.String()
 }
+
+// The sentences above the matrix and the no-move table, in every page that
+// shows them.
+const (
+	matrixLegend = "The state each event leads to; where it leads nowhere, the declared answer: " +
+		"*ignored* or *idempotent* (the request succeeds and changes nothing, see below) " +
+		"or *refused* (the request fails with an error naming the event and the state).\n\n"
+	noMovesLegend = "Declared beside the transitions (`NoMoves`); the runtime answers from the same " +
+		"declaration. Every other pair the matrix does not move is refused.\n\n"
+)
 
 // reasonsDoc is close-reasons.md.
 func reasonsDoc() string {
@@ -195,7 +221,9 @@ func readmeDoc() string {
 			dotFile(d), dotFile(d), transitionsFile(d), transitionsFile(d))
 	}
 	for _, d := range machines {
-		fmt.Fprintf(&b, "\n### %s\n\n![the %s machine](%s)\n", d.spec.Name, d.spec.Name, svgFile(d))
+		fmt.Fprintf(&b, "\n### %s\n\n![the %s machine](%s)\n\n", d.spec.Name, d.spec.Name, svgFile(d))
+		b.WriteString("Each arrow is labelled with its event and, in brackets, who sends it.\n\n")
+		b.WriteString(statesTable(d.spec))
 	}
 	b.WriteString("\n## Regenerating\n\n")
 	b.WriteString("Everything here is written by [`fsmgen`](../fsmgen) (the prose of " + lifecycleFile +

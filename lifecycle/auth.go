@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/natsd/natsd/account"
 	"github.com/natsd/natsd/auth"
@@ -104,9 +105,6 @@ func (s *Server) applyAuthReload(r *authReload) {
 		s.log.Errorf("Reload: accounts: %v", err)
 	}
 	prev := s.shared.Security.Swap(r.sec)
-	for _, line := range r.changes {
-		s.log.Infof("%s", line)
-	}
 	if len(r.changes) == 0 {
 		return
 	}
@@ -117,6 +115,24 @@ func (s *Server) applyAuthReload(r *authReload) {
 	s.log.Infof("Reloaded authorization: %d clients kept, %d with new permissions, %d closed (moved or removed), %d refused, %d not yet authenticated",
 		counts[conn.ReauthKept], counts[conn.ReauthPermissions], counts[conn.ReauthMoved], counts[conn.ReauthRefused], counts[conn.ReauthPending])
 }
+
+// prepareAuthStep is the auth reload step's prepare: it checks the new
+// authentication and accounts and names what changed (logged with the
+// other changes as "Reloaded: ...").
+func (s *Server) prepareAuthStep(p *reloadPlan) error {
+	r, err := s.prepareAuthReload(p.cur, p.next)
+	if err != nil {
+		return err
+	}
+	for _, line := range r.changes {
+		p.changes = append(p.changes, strings.TrimPrefix(line, "Reloaded: "))
+	}
+	p.auth = r
+	return nil
+}
+
+// applyAuthStep is the auth reload step's apply.
+func (s *Server) applyAuthStep(p *reloadPlan) { s.applyAuthReload(p.auth) }
 
 // reauthKinds is the number of conn.Reauth outcomes.
 const reauthKinds = int(conn.ReauthPending) + 1

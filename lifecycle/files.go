@@ -22,9 +22,17 @@ type Ports struct {
 	WebSocket  []string `json:"websocket,omitempty"`
 }
 
+// File modes, as nats-server's: the PID file is the owner's alone (0600),
+// the ports file readable by all (0644).
+const (
+	pidFileMode   fs.FileMode = 0o600
+	portsFileMode fs.FileMode = 0o644
+)
+
 // writeFileAtomic writes data to a temporary file in path's directory and
-// renames it over path, so a reader sees the old file, or the whole new one.
-func writeFileAtomic(path string, data []byte) error {
+// renames it over path with the given mode, so a reader sees the old file,
+// or the whole new one.
+func writeFileAtomic(path string, data []byte, mode fs.FileMode) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -37,7 +45,7 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Remove(name)
 		return err
 	}
-	if err := os.Chmod(name, 0o644); err != nil {
+	if err := os.Chmod(name, mode); err != nil {
 		os.Remove(name)
 		return err
 	}
@@ -57,7 +65,7 @@ func writePidFile(path string) error {
 			return fmt.Errorf("write pid file %s: natsd with PID %d is running and uses it", path, pid)
 		}
 	}
-	if err := writeFileAtomic(path, []byte(strconv.Itoa(os.Getpid()))); err != nil {
+	if err := writeFileAtomic(path, []byte(strconv.Itoa(os.Getpid())), pidFileMode); err != nil {
 		return fmt.Errorf("write pid file %s: %w", path, unwrapPathError(err))
 	}
 	return nil
@@ -93,7 +101,7 @@ func writePortsFile(path string, p Ports) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := writeFileAtomic(path, data, portsFileMode); err != nil {
 		return fmt.Errorf("write ports file %s: %w", path, unwrapPathError(err))
 	}
 	return nil

@@ -27,11 +27,21 @@ func quietLog(t testing.TB) *logrus.Logger {
 // at the end of the test.
 func startServer(t testing.TB, mod func(*Options)) *Server {
 	t.Helper()
-	o := &Options{Host: "127.0.0.1", Port: RandomPort, Log: quietLog(t)}
+	return startServerWith(t, Deps{}, mod)
+}
+
+// startServerWith is [startServer] with the given dependencies; a nil Log
+// is a quiet one.
+func startServerWith(t testing.TB, deps Deps, mod func(*Options)) *Server {
+	t.Helper()
+	if deps.Log == nil {
+		deps.Log = quietLog(t)
+	}
+	o := &Options{Host: "127.0.0.1", Port: RandomPort}
 	if mod != nil {
 		mod(o)
 	}
-	s, err := New(o)
+	s, err := New(o, deps)
 	assert.NilError(t, err)
 	assert.NilError(t, s.Start())
 	t.Cleanup(func() { s.Shutdown() })
@@ -59,6 +69,13 @@ func dialRaw(t testing.TB, s *Server) *rawClient {
 	t.Helper()
 	nc, err := net.Dial("tcp", s.Addr())
 	assert.NilError(t, err)
+	return newRawClient(t, nc)
+}
+
+// newRawClient reads the INFO on nc and returns it as a raw client, closed
+// at the end of the test.
+func newRawClient(t testing.TB, nc net.Conn) *rawClient {
+	t.Helper()
 	t.Cleanup(func() { nc.Close() })
 	c := &rawClient{t: t, nc: nc, r: bufio.NewReader(nc)}
 	line := c.line()

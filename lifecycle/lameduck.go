@@ -30,10 +30,7 @@ func (s *Server) enterLameDuck(_ context.Context, _ *fsm.Event) {
 	s.mu.Lock()
 	ln := s.ln
 	s.drainCancel = cancel
-	clients := make([]*conn.Conn, 0, len(s.clients))
-	for _, c := range s.clients {
-		clients = append(clients, c)
-	}
+	clients := s.clientsLocked()
 	s.mu.Unlock()
 	ln.Close()
 	s.log.Infof("Entering lame duck mode, stop accepting new clients; %d client(s) to close over %v after a grace period of %v",

@@ -2,10 +2,11 @@ package lifecycle
 
 import (
 	"math/rand/v2"
-	"net"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -46,63 +47,65 @@ func TestSpreadPlan(t *testing.T) {
 }
 
 // TestLameDuck: every nats.go client's LameDuckModeHandler fires, new
-// connections are refused from the moment lame duck begins, the closes are
-// spread flat over the window and end in its last 10%, every client is
-// closed with ServerShutdown, and then the server shuts down.
+// connections are refused from the moment lame duck begins, each client is
+// closed with ServerShutdown exactly at the moment the drain planned for it
+// (the seeded plan: flat over the window, the last in its last slot), and
+// then the server shuts down. It runs on the fake clock of a synctest
+// bubble over an in-memory network: the 5.5 s window passes at once.
 func TestLameDuck(t *testing.T) {
 	const (
 		clients = 50
 		grace   = 500 * time.Millisecond
 		window  = 5 * time.Second
 	)
-	dir := t.TempDir()
-	s := startServer(t, func(o *Options) {
-		o.LameDuckDuration = grace + window
-		o.LameDuckGracePeriod = grace
-		o.Rand = rand.New(rand.NewPCG(1, 2))
-		o.PortsFileDir = dir
-	})
-	var ldm sync.WaitGroup
-	ldm.Add(clients)
-	for range clients {
-		var once sync.Once
-		connect(t, s, nats.LameDuckModeHandler(func(*nats.Conn) { once.Do(ldm.Done) }))
-	}
-	waitFor(t, "clients", func() bool { return s.NumClients() == clients })
-	addr := s.Addr()
-
-	assert.NilError(t, s.EnterLameDuckCause("test"))
-	_, err := net.Dial("tcp", addr)
-	assert.Assert(t, err != nil, "a new connection was accepted in lame duck")
-	ldm.Wait()
-
-	s.WaitForShutdown()
-	var began time.Time
-	for _, tr := range s.History() {
-		if tr.To == LameDuck.String() {
-			began = tr.At
+	bubble(t, func(t *testing.T) {
+		mn := newMemNet()
+		dir := t.TempDir()
+		s := startMemServer(t, mn, Deps{Rand: rand.New(rand.NewPCG(1, 2))}, func(o *Options) {
+			o.LameDuckDuration = grace + window
+			o.LameDuckGracePeriod = grace
+			o.PortsFileDir = dir
+		})
+		var ldm sync.WaitGroup
+		ldm.Add(clients)
+		for range clients {
+			var once sync.Once
+			connectMem(t, mn, s, nats.LameDuckModeHandler(func(*nats.Conn) { once.Do(ldm.Done) }))
 		}
-	}
-	windowStart := began.Add(grace)
-	closed := s.Closed()
-	assert.Equal(t, len(closed), clients)
-	var last time.Duration
-	buckets := map[int]int{}
-	for _, c := range closed {
-		assert.Equal(t, c.Reason, conn.ServerShutdown)
-		at := c.Stop.Sub(windowStart)
-		assert.Assert(t, at >= 0, "client closed %v before the window", -at)
-		last = max(last, at)
-		buckets[int(at/time.Second)]++
-	}
-	t.Logf("last close %v after grace; per second: %v", last, buckets)
-	assert.Assert(t, last >= window*9/10 && last <= window+250*time.Millisecond, "last close %v after grace, want in [4.5s, 5s]", last)
-	share := clients / int(window/time.Second)
-	for sec, n := range buckets {
-		assert.Assert(t, n <= 2*share, "second %d holds %d closes, more than twice its share %d", sec, n, share)
-	}
-	entries, _ := readDir(dir)
-	assert.Equal(t, len(entries), 0, "ports file left behind")
+		synctest.Wait()
+		assert.Equal(t, s.NumClients(), clients)
+		addr := s.Addr()
+
+		began := time.Now()
+		assert.NilError(t, s.EnterLameDuckCause("test"))
+		_, err := mn.Dial("tcp", addr)
+		assert.Assert(t, err != nil, "a new connection was accepted in lame duck")
+		ldm.Wait()
+		assert.Equal(t, time.Since(began), time.Duration(0), "the lame-duck INFO took fake time")
+
+		s.WaitForShutdown()
+		ended := time.Since(began)
+		closed := s.Closed()
+		assert.Equal(t, len(closed), clients)
+		var got []time.Duration
+		for _, c := range closed {
+			assert.Equal(t, c.Reason, conn.ServerShutdown)
+			got = append(got, c.Stop.Sub(began.Add(grace)))
+		}
+		slices.Sort(got)
+		// The plan the drain made, drawn from a source seeded alike
+		// (after the connections' seed): the shuffle first, then one
+		// offset per slot.
+		rnd := rand.New(rand.NewPCG(1, 2))
+		connRand(rnd)
+		rnd.Shuffle(clients, func(int, int) {})
+		want := spread(clients, window-closeMargin(window), rnd.Int64N)
+		assert.DeepEqual(t, got, want)
+		assert.Assert(t, got[0] >= 0 && got[clients-1] >= window*9/10 && got[clients-1] < window, "closes span [%v, %v]", got[0], got[clients-1])
+		assert.Equal(t, ended, grace+got[clients-1], "the shutdown did not follow the last close at once")
+		entries, _ := readDir(dir)
+		assert.Equal(t, len(entries), 0, "ports file left behind")
+	})
 }
 
 // TestShutdownCutsLameDuckShort: a shutdown during the drain closes the

@@ -16,11 +16,14 @@ import (
 // written removed.
 func (s *Server) beforeStart(_ context.Context, e *fsm.Event) {
 	o := s.opts.Load()
-	ln, err := listener.Listen(o.Host, o.Port)
+	sock, err := s.listenTCP(o.Host, o.Port)
 	if err != nil {
 		e.Cancel(err)
 		return
 	}
+	ln := listener.New(sock, listener.WithErrorLog(func(err error, delay time.Duration) {
+		s.log.Errorf("Temporary client accept error (%v), sleeping %v", err, delay)
+	}))
 	ports := Ports{Nats: urlsFor("nats", ln.Addr())}
 	extra, err := s.bindExtraListeners(o, &ports)
 	if err != nil {
@@ -44,7 +47,7 @@ func (s *Server) beforeStart(_ context.Context, e *fsm.Event) {
 			return
 		}
 	}
-	portsFile := portsFilePath(o.PortsFileDir, o.ProgName)
+	portsFile := portsFilePath(o.PortsFileDir, s.deps.ProgName)
 	if portsFile != "" {
 		if err := writePortsFile(portsFile, ports); err != nil {
 			undo()
@@ -64,24 +67,46 @@ func (s *Server) beforeStart(_ context.Context, e *fsm.Event) {
 	s.mu.Unlock()
 }
 
-// enterListening starts the accept loop.
+// enterListening starts serving on every listener bound in before_start
+// (monitoring and profiling first, then the accept loop), and only then
+// says the server is ready: in the log, as nats-server's order, and to the
+// service manager (READY=1). Every socket was bound before, so each serves
+// from the moment it is announced.
 func (s *Server) enterListening(_ context.Context, _ *fsm.Event) {
 	s.mu.Lock()
 	ln := s.ln
 	extra := s.extra
 	s.mu.Unlock()
 	for _, x := range extra {
-		s.loops.Add(1)
-		go func() {
-			defer s.loops.Done()
-			x.serve()
-		}()
+		s.log.Infof("%s", x.startMsg)
+		s.serveActor(x.name+" listener", x.serve)
 	}
 	s.log.Infof("Listening for client connections on %s", joinHostPort(s.opts.Load().Host, ln.Port()))
+	s.serveActor("client accept loop", func() error { return ln.Serve(s.serveConn) })
 	s.log.Infof("Server is ready")
+	s.notifyReady()
+}
+
+// serveActor runs serve, one of the server's serving loops, in a goroutine
+// the server tracks. serve returns nil once its listener is closed; any
+// other return means the server no longer serves what it announced, so, as
+// the first actor out of an oklog/run group stops the rest, the failure is
+// logged and the server shuts down with it as the cause (rather than
+// staying listening, and healthy to /healthz, while nothing accepts). A
+// failure once the server is shutting down anyway only ends the loop.
+func (s *Server) serveActor(name string, serve func() error) {
+	s.loops.Add(1)
 	go func() {
-		if err := ln.Serve(s.serveConn); err != nil {
-			s.log.Errorf("Accept loop stopped: %v", err)
+		defer s.loops.Done()
+		err := serve()
+		if err == nil {
+			return
+		}
+		s.log.Errorf("The %s stopped: %v", name, err)
+		r := request{event: EventShutdown, cause: name + " failed: " + err.Error(), reply: make(chan error, 1)}
+		select {
+		case s.reqs <- r:
+		case <-s.stopping:
 		}
 	}()
 }
@@ -112,18 +137,6 @@ func (s *Server) serveConn(nc net.Conn) {
 		c.Close(refuse)
 	}
 	c.Run(s.ln.Go)
-}
-
-// connClosed is called by each connection as it enters Closed.
-// The snapshot is taken before the server lock: with thousands of
-// connections closing at once (a shutdown), they would otherwise queue on
-// that lock while each copies its counters.
-func (s *Server) connClosed(c *conn.Conn) {
-	snap := c.Snapshot()
-	s.mu.Lock()
-	delete(s.clients, c.CID())
-	s.closed.add(snap)
-	s.mu.Unlock()
 }
 
 func joinHostPort(host string, port int) string {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/looplab/fsm"
+	"github.com/natsd/natsd/internal/machine"
 	"gotest.tools/v3/assert"
 )
 
@@ -27,6 +28,32 @@ var wantServer = map[State]map[string]State{
 		EventStopped: Stopped,
 	},
 	Stopped: {},
+}
+
+// wantNoMove is the intended answer to the requests that move nothing but
+// are not refused; every other pair that wantServer leaves out is refused.
+var wantNoMove = map[State]map[string]machine.Answer{
+	LameDuck:     {EventEnterLameDuck: machine.Ignore},
+	ShuttingDown: {EventEnterLameDuck: machine.Ignore, EventShutdown: machine.Idempotent},
+	Stopped:      {EventEnterLameDuck: machine.Ignore, EventShutdown: machine.Idempotent},
+}
+
+// TestMachineAnswersMatchIntent: every state × event answers as intended:
+// moves where wantServer says, ignored or idempotent where wantNoMove says,
+// refused elsewhere.
+func TestMachineAnswersMatchIntent(t *testing.T) {
+	for _, st := range Machine.States {
+		state := stateFromName(st)
+		for _, ev := range Machine.EventNames() {
+			want := machine.Refuse
+			if _, ok := wantServer[state][ev]; ok {
+				want = machine.Move
+			} else if a, ok := wantNoMove[state][ev]; ok {
+				want = a
+			}
+			assert.Equal(t, Machine.Answer(st, ev), want, "(%s, %s)", st, ev)
+		}
+	}
 }
 
 // TestMachineDeclarationMatchesIntent enumerates every state × event of the

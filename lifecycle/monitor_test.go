@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -38,15 +39,7 @@ func monURL(t *testing.T, s *Server) string {
 }
 
 // monGet requests url and returns the status and body.
-func monGet(url string) (int, []byte, error) {
-	resp, err := monClient.Get(url)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, body, err
-}
+func monGet(url string) (int, []byte, error) { return httpGet(monClient, url) }
 
 // monJSON requests url, checks for a 200 and decodes the body into v.
 func monJSON(t *testing.T, url string, v any) {
@@ -84,12 +77,33 @@ func stuckSubscriber(t *testing.T, s *Server, subject string) *rawClient {
 	t.Helper()
 	c := dialRaw(t, s)
 	assert.NilError(t, c.nc.(*net.TCPConn).SetReadBuffer(4096))
+	return subscribeStuck(t, c, subject)
+}
+
+// subscribeStuck subscribes c to subject; the caller then never reads it.
+func subscribeStuck(t *testing.T, c *rawClient, subject string) *rawClient {
+	t.Helper()
 	c.send("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB " + subject + " 1\r\nPING\r\n")
 	assert.Equal(t, c.line(), "PONG")
 	return c
 }
 
 func localPort(c *rawClient) int { return c.nc.LocalAddr().(*net.TCPAddr).Port }
+
+// TestVarzShowsTheDefaults: options left unset read as nats-server's
+// defaults, max_connections (64K, which is also enforced) included.
+func TestVarzShowsTheDefaults(t *testing.T) {
+	s := startServer(t, nil)
+	var v monitor.Varz
+	inProcess(t, s, monitor.VarzPath, &v)
+	assert.Equal(t, v.MaxConn, 65536)
+	assert.Equal(t, v.MaxPayload, 1024*1024)
+	assert.Equal(t, v.MaxControlLine, 4096)
+	assert.Equal(t, v.MaxPending, int64(64*1024*1024))
+	assert.Equal(t, v.MaxPingsOut, 2)
+	assert.Equal(t, v.PingInterval, 2*time.Minute)
+	assert.Equal(t, v.WriteDeadline, 10*time.Second)
+}
 
 // TestMonitorClosedConnections closes clients for several reasons and
 // reads them back from /connz?state=closed, with /varz and /lifecyclez
@@ -218,95 +232,99 @@ func TestMonitorClosedConnections(t *testing.T) {
 	assert.DeepEqual(t, got, []string{"init->listening", "listening->lame_duck", "lame_duck->shutting_down", "shutting_down->stopped"})
 }
 
-// TestHealthzDuringDrainAndShutdown: /healthz turns 503 within 100 ms of
-// the lame-duck request, and the monitoring port answers through lame duck
-// and shutting down, until the shutdown ends.
+// TestHealthzDuringDrainAndShutdown: /healthz turns 503 the moment lame
+// duck is requested, and the monitoring port answers through lame duck and
+// shutting down, until the shutdown ends. It runs on the fake clock of a
+// synctest bubble over an in-memory network: the stuck client holds the
+// shutdown for exactly shutdown_timeout, which passes at once.
 func TestHealthzDuringDrainAndShutdown(t *testing.T) {
-	s := startServer(t, func(o *Options) {
-		o.HTTPPort = RandomPort
-		o.LameDuckDuration = time.Hour
-		o.LameDuckGracePeriod = 30 * time.Minute
-		o.ShutdownTimeout = 2 * time.Second
-		o.WriteDeadline = time.Minute
-	})
-	base := monURL(t, s)
-	health := func() (int, monitor.HealthStatus) {
-		t.Helper()
-		code, body, err := monGet(base + "/healthz")
-		assert.NilError(t, err)
+	bubble(t, func(t *testing.T) {
+		mn := newMemNet()
+		client := mn.httpClient()
+		s := startMemServer(t, mn, Deps{}, func(o *Options) {
+			o.HTTPPort = RandomPort
+			o.LameDuckDuration = time.Hour
+			o.LameDuckGracePeriod = 30 * time.Minute
+			o.ShutdownTimeout = 2 * time.Second
+			o.WriteDeadline = time.Minute
+		})
+		base := monURL(t, s)
+		get := func(path string, v any) int {
+			t.Helper()
+			code, body, err := httpGet(client, base+path)
+			assert.NilError(t, err)
+			assert.NilError(t, json.Unmarshal(body, v), "%s", body)
+			return code
+		}
 		var hs monitor.HealthStatus
-		assert.NilError(t, json.Unmarshal(body, &hs), "%s", body)
-		return code, hs
-	}
-	code, hs := health()
-	assert.Equal(t, code, http.StatusOK)
-	assert.DeepEqual(t, hs, monitor.HealthStatus{Status: "ok"})
+		assert.Equal(t, get("/healthz", &hs), http.StatusOK)
+		assert.DeepEqual(t, hs, monitor.HealthStatus{Status: "ok"})
 
-	// A subscriber that never reads, with more queued for it than the
-	// socket buffers hold, keeps the shutdown busy until shutdown_timeout.
-	stuckSubscriber(t, s, "stuck")
-	pub := connect(t, s)
-	chunk := bytes.Repeat([]byte("z"), 4096)
-	for range 4000 { // 16 MB
-		assert.NilError(t, pub.Publish("stuck", chunk))
-	}
-	assert.NilError(t, pub.Flush())
-
-	start := time.Now()
-	assert.NilError(t, s.EnterLameDuck())
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		if code, hs := health(); code == http.StatusServiceUnavailable {
-			assert.DeepEqual(t, hs, monitor.HealthStatus{Status: "unavailable", Error: "server is lame_duck"})
-			return poll.Success()
+		// A subscriber that never reads keeps the shutdown busy until
+		// shutdown_timeout.
+		sub := dialMemRaw(t, mn, s)
+		sub.send("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB stuck 1\r\nPING\r\n")
+		assert.Equal(t, sub.line(), "PONG")
+		pub := connectMem(t, mn, s)
+		chunk := bytes.Repeat([]byte("z"), 4096)
+		for range 1000 {
+			assert.NilError(t, pub.Publish("stuck", chunk))
 		}
-		return poll.Continue("healthz still ok")
-	}, poll.WithDelay(time.Millisecond), poll.WithTimeout(time.Second))
-	elapsed := time.Since(start)
-	assert.Assert(t, elapsed < 100*time.Millisecond, "healthz flipped after %v", elapsed)
+		assert.NilError(t, pub.Flush())
 
-	// Lame duck: the other endpoints still answer.
-	var v monitor.Varz
-	monJSON(t, base+"/varz", &v)
-	assert.Equal(t, v.State, "lame_duck")
-	var connz monitor.Connz
-	monJSON(t, base+"/connz", &connz)
-	assert.Equal(t, connz.Total, 2)
+		began := time.Now()
+		assert.NilError(t, s.EnterLameDuck())
+		hs = monitor.HealthStatus{}
+		assert.Equal(t, get("/healthz", &hs), http.StatusServiceUnavailable)
+		assert.DeepEqual(t, hs, monitor.HealthStatus{Status: "unavailable", Error: "server is lame_duck"})
+		assert.Equal(t, time.Since(began), time.Duration(0))
 
-	// Shutting down: still answering, with the state named.
-	done := make(chan error, 1)
-	go func() { done <- s.Shutdown() }()
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		code, hs := health()
-		if hs.Error == "server is shutting_down" {
-			assert.Equal(t, code, http.StatusServiceUnavailable)
-			return poll.Success()
+		// Lame duck: the other endpoints still answer.
+		var v monitor.Varz
+		assert.Equal(t, get("/varz", &v), http.StatusOK)
+		assert.Equal(t, v.State, "lame_duck")
+		var connz monitor.Connz
+		assert.Equal(t, get("/connz", &connz), http.StatusOK)
+		assert.Equal(t, connz.Total, 2)
+
+		// Shutting down: still answering, with the state named, until the
+		// deadline releases the stuck client.
+		done := make(chan error, 1)
+		go func() { done <- s.Shutdown() }()
+		synctest.Wait()
+		hs = monitor.HealthStatus{}
+		assert.Equal(t, get("/healthz", &hs), http.StatusServiceUnavailable)
+		assert.Equal(t, hs.Error, "server is shutting_down")
+		var lz monitor.Lifecyclez
+		assert.Equal(t, get("/lifecyclez", &lz), http.StatusOK)
+		assert.Equal(t, lz.State, "shutting_down")
+		assert.NilError(t, <-done)
+		assert.Equal(t, time.Since(began), 2*time.Second, "the shutdown did not end at shutdown_timeout")
+		for _, c := range s.Closed() {
+			assert.Equal(t, c.Reason, conn.ServerShutdown)
 		}
-		return poll.Continue("healthz says %q", hs.Error)
-	}, poll.WithDelay(time.Millisecond), poll.WithTimeout(time.Second))
-	var lz monitor.Lifecyclez
-	monJSON(t, base+"/lifecyclez", &lz)
-	assert.Equal(t, lz.State, "shutting_down")
-	assert.Assert(t, !lz.Ready)
+	})
+}
 
-	select {
-	case err := <-done:
-		assert.NilError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("shutdown did not finish")
+// httpGet requests url with client and returns the status and body.
+func httpGet(client *http.Client, url string) (int, []byte, error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, nil, err
 	}
-	_, _, err := monGet(base + "/healthz")
-	assert.Assert(t, err != nil, "the monitoring port still answers after Stopped")
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, body, err
 }
 
 // TestMonitoringAndProfilingListeners: both are in the ports file, each
 // serves its own mux, and both are gone after shutdown.
 func TestMonitoringAndProfilingListeners(t *testing.T) {
 	dir := t.TempDir()
-	s := startServer(t, func(o *Options) {
+	s := startServerWith(t, Deps{ProgName: "natsd"}, func(o *Options) {
 		o.HTTPPort = RandomPort
 		o.ProfPort = RandomPort
 		o.PortsFileDir = dir
-		o.ProgName = "natsd"
 	})
 	b, err := os.ReadFile(filepath.Join(dir, "natsd_"+strconv.Itoa(os.Getpid())+".ports"))
 	assert.NilError(t, err)
@@ -406,9 +424,9 @@ func TestExtraListenerBindFailure(t *testing.T) {
 			// is not what this test is about, so pick again.
 			for attempt := 0; ; attempt++ {
 				clientPort, httpPort = free(), free()
-				o := &Options{Host: "127.0.0.1", Port: clientPort, Log: quietLog(t)}
+				o := &Options{Host: "127.0.0.1", Port: clientPort}
 				tc.mod(o, clientPort, httpPort)
-				s, err = New(o)
+				s, err = New(o, Deps{Log: quietLog(t)})
 				assert.NilError(t, err)
 				err = s.Start()
 				if err == nil || strings.Contains(err.Error(), ":"+strconv.Itoa(busyPort)+":") || attempt == 4 {
@@ -428,4 +446,40 @@ func TestExtraListenerBindFailure(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConnzRTT: /connz shows the round trip as nats-server measures it:
+// estimated at CONNECT (the time since accept), then measured by the
+// server's first PING, which follows CONNECT within 2 s (plus up to 20%)
+// rather than a whole ping_interval; the closed connection keeps it. Fake
+// clock, in-memory network: the client answers exactly 5 ms late.
+func TestConnzRTT(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		mn := newMemNet()
+		s := startMemServer(t, mn, Deps{}, nil)
+		rtt := func(state string) string {
+			t.Helper()
+			var cz monitor.Connz
+			inProcess(t, s, monitor.ConnzPath+"?state="+state, &cz)
+			assert.Equal(t, len(cz.Conns), 1)
+			return cz.Conns[0].RTT
+		}
+		c := dialMemRaw(t, mn, s)
+		connected := time.Now()
+		c.send("CONNECT {\"verbose\":false,\"lang\":\"raw\"}\r\nPING\r\n")
+		assert.Equal(t, c.line(), "PONG")
+		assert.Equal(t, rtt("open"), "1ns", "the CONNECT estimate (no fake time passed since accept)")
+
+		assert.Equal(t, c.line(), "PING")
+		after := time.Since(connected)
+		assert.Assert(t, after >= 2*time.Second && after < 2400*time.Millisecond, "first PING %v after CONNECT", after)
+		time.Sleep(5 * time.Millisecond)
+		c.send("PONG\r\n")
+		synctest.Wait()
+		assert.Equal(t, rtt("open"), "5ms")
+
+		c.nc.Close()
+		synctest.Wait()
+		assert.Equal(t, rtt("closed"), "5ms")
+	})
 }

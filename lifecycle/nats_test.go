@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"testing"
@@ -58,6 +59,45 @@ func TestNATSPubSubOrder(t *testing.T) {
 		m := next(t, sub)
 		assert.Equal(t, string(m.Data), strconv.Itoa(i), "message %d out of order", i)
 	}
+}
+
+// TestQueuePickFollowsRand: the queue-group pick draws from Deps.Rand, so
+// two servers seeded alike, given the same clients in the same order,
+// pick the same member for every message; another seed picks otherwise.
+func TestQueuePickFollowsRand(t *testing.T) {
+	const n = 60
+	picks := func(seed uint64) []int {
+		s := startServerWith(t, Deps{Rand: rand.New(rand.NewPCG(seed, seed))}, nil)
+		var (
+			members []*nats.Subscription
+			conns   []*nats.Conn
+		)
+		for range 3 {
+			nc := connect(t, s)
+			sub, err := nc.QueueSubscribeSync("work", "workers")
+			assert.NilError(t, err)
+			flush(t, nc)
+			members, conns = append(members, sub), append(conns, nc)
+		}
+		pub := connect(t, s)
+		for i := range n {
+			assert.NilError(t, pub.Publish("work", []byte(strconv.Itoa(i))))
+		}
+		flush(t, pub)
+		who := make([]int, n)
+		flush(t, conns...)
+		for m, sub := range members {
+			for range pending(t, sub) {
+				i, err := strconv.Atoi(string(next(t, sub).Data))
+				assert.NilError(t, err)
+				who[i] = m
+			}
+		}
+		return who
+	}
+	a, b := picks(7), picks(7)
+	assert.DeepEqual(t, a, b)
+	assert.Assert(t, !slices.Equal(a, picks(8)), "another seed picked the same members")
 }
 
 func TestNATSQueueGroup(t *testing.T) {

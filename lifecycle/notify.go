@@ -22,7 +22,7 @@ const heartbeatEvery = time.Second
 // heartbeatEvery, or half the watchdog interval if shorter; a ticker that
 // never fires when no service manager is notified.
 func (s *Server) newHeartbeatTicker() *time.Ticker {
-	n := s.opts.Load().Notifier
+	n := s.deps.Notifier
 	if n == nil {
 		t := time.NewTicker(time.Hour)
 		t.Stop()
@@ -45,7 +45,7 @@ func (s *Server) heartbeat() {
 	if h := loopHook.Load(); h != nil {
 		(*h)()
 	}
-	n := s.opts.Load().Notifier
+	n := s.deps.Notifier
 	if n == nil {
 		return
 	}
@@ -60,16 +60,15 @@ func (s *Server) heartbeat() {
 	s.send(n, lines...)
 }
 
-// notifyState tells the service manager about a new state; called from the
-// transition bookkeeping.
+// notifyState tells the service manager that a drain began; called from
+// the transition bookkeeping. (READY=1 waits for the listeners: see
+// [Server.notifyReady].)
 func (s *Server) notifyState(st State, since time.Time) {
-	n := s.opts.Load().Notifier
+	n := s.deps.Notifier
 	if n == nil {
 		return
 	}
 	switch st {
-	case Listening:
-		s.send(n, "READY=1", "MAINPID="+strconv.Itoa(os.Getpid()), "STATUS="+s.statusLine(st))
 	case LameDuck, ShuttingDown:
 		s.send(n, "STOPPING=1",
 			"EXTEND_TIMEOUT_USEC="+strconv.FormatInt(s.extendTimeout(st, since).Microseconds(), 10),
@@ -77,16 +76,24 @@ func (s *Server) notifyState(st State, since time.Time) {
 	}
 }
 
+// notifyReady tells the service manager the server is ready, once every
+// listener serves (from enter_listening).
+func (s *Server) notifyReady() {
+	if n := s.deps.Notifier; n != nil {
+		s.send(n, "READY=1", "MAINPID="+strconv.Itoa(os.Getpid()), "STATUS="+s.statusLine(Listening))
+	}
+}
+
 // notifyReloading announces a reload (Type=notify-reload).
 func (s *Server) notifyReloading() {
-	if n := s.opts.Load().Notifier; n != nil {
+	if n := s.deps.Notifier; n != nil {
 		s.send(n, "RELOADING=1", "MONOTONIC_USEC="+strconv.FormatInt(sdnotify.Monotonic(), 10))
 	}
 }
 
 // notifyReloaded ends a reload, applied or rejected.
 func (s *Server) notifyReloaded() {
-	if n := s.opts.Load().Notifier; n != nil {
+	if n := s.deps.Notifier; n != nil {
 		s.send(n, "READY=1", "STATUS="+s.statusLine(s.State()))
 	}
 }
@@ -122,7 +129,7 @@ func (s *Server) statusLine(st State) string {
 	return st.String()
 }
 
-func (s *Server) send(n *sdnotify.Notifier, lines ...string) {
+func (s *Server) send(n Notifier, lines ...string) {
 	if err := n.Send(lines...); err != nil {
 		s.log.Warnf("systemd notify: %v", err)
 	}

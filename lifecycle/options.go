@@ -2,19 +2,18 @@ package lifecycle
 
 import (
 	"fmt"
-	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/natsd/natsd/account"
 	"github.com/natsd/natsd/auth"
-	"github.com/natsd/natsd/internal/sdnotify"
-	"github.com/sirupsen/logrus"
 )
 
 // Defaults, as nats-server's (see the facts sheet), plus natsd's own.
 const (
 	DefaultHost                = "0.0.0.0"
 	DefaultPort                = 4222
+	DefaultMaxConnections      = 64 * 1024
 	DefaultMaxControlLine      = 4096
 	DefaultMaxPayload          = 1024 * 1024
 	DefaultMaxPending          = 64 * 1024 * 1024
@@ -31,8 +30,11 @@ const (
 	RandomPort = -1
 )
 
-// Options configure a [Server]. Zero values mean "default"; call
-// [Options.SetDefaults] (New does) before reading them.
+// Options configure a [Server]: what an operator sets in the config file or
+// on the command line, and nothing else (what the server runs with, such as
+// its logger, is in [Deps]). Zero values mean "default"; call
+// [Options.SetDefaults] (New does) before reading them. A reload replaces
+// the whole value.
 type Options struct {
 	Host       string
 	Port       int // 0: DefaultPort; RandomPort (-1): a random free port
@@ -67,7 +69,7 @@ type Options struct {
 	PidFile      string
 	PortsFileDir string
 
-	MaxConn        int // 0: unlimited
+	MaxConn        int // 0: DefaultMaxConnections
 	MaxPayload     int
 	MaxControlLine int
 	MaxPending     int64
@@ -88,23 +90,6 @@ type Options struct {
 	// ConfigFile is the file the options were read from ("" for none); it is
 	// what a reload re-reads.
 	ConfigFile string
-
-	// Log receives the server's log lines. Nil: a logger at info level on
-	// stderr.
-	Log *logrus.Logger `json:"-"`
-	// Rand is the random source of the lame-duck spread and the queue-group
-	// pick; tests inject a seeded one. Nil: a random seed.
-	Rand *rand.Rand `json:"-"`
-	// Notifier, if set, receives systemd notifications (READY, RELOADING,
-	// STOPPING, STATUS, EXTEND_TIMEOUT_USEC, WATCHDOG); see notify.go.
-	Notifier *sdnotify.Notifier `json:"-"`
-	// OnApply, if set, is called when a reload with these options is
-	// accepted, to apply settings the server does not own (the command's
-	// logging), atomically with the server's own.
-	OnApply func() `json:"-"`
-	// ProgName names the ports file (<ProgName>_<pid>.ports); default: the
-	// base name of os.Args[0].
-	ProgName string
 }
 
 // SetDefaults fills every zero field with its default.
@@ -117,6 +102,9 @@ func (o *Options) SetDefaults() {
 	}
 	if o.HTTPHost == "" {
 		o.HTTPHost = o.Host
+	}
+	if o.MaxConn == 0 {
+		o.MaxConn = DefaultMaxConnections
 	}
 	if o.MaxPayload == 0 {
 		o.MaxPayload = DefaultMaxPayload
@@ -156,8 +144,8 @@ func (o *Options) SetDefaults() {
 	}
 }
 
-// Validate reports the first option that cannot work, naming it, as one
-// line.
+// Validate reports every option that cannot work, each naming the option,
+// as one [ValidationError]; nil when all of them can.
 func (o *Options) Validate() error {
 	var errs []error
 	if o.Port < RandomPort || o.Port > 65535 {
@@ -203,7 +191,24 @@ func (o *Options) Validate() error {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
-		return errs[0]
+		return ValidationError(errs)
 	}
 	return nil
 }
+
+// ValidationError lists every problem [Options.Validate] found, in the
+// order of the options. Its text is one line, the problems joined by "; ",
+// so the command can print it as it prints any other error; errors.Is and
+// errors.As see each problem.
+type ValidationError []error
+
+func (e ValidationError) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap returns the problems, for errors.Is and errors.As.
+func (e ValidationError) Unwrap() []error { return e }

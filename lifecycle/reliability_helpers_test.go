@@ -1,6 +1,8 @@
 package lifecycle
 
 import (
+	"bytes"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -54,6 +56,26 @@ func publishN(t *testing.T, pub *nats.Conn, subject string, n, size int) {
 		assert.NilError(t, pub.Publish(subject, payload))
 	}
 	assert.NilError(t, pub.Flush())
+}
+
+// publishN publishes n messages of size bytes on subject from a raw
+// client that sent CONNECT, then waits for the server to have read them
+// all (PING, PONG), answering the server's own PINGs meanwhile.
+func (c *rawClient) publishN(subject string, n, size int) {
+	c.t.Helper()
+	msg := fmt.Appendf(nil, "PUB %s %d\r\n%s\r\n", subject, size, make([]byte, size))
+	buf := bytes.Repeat(msg, n)
+	c.send(string(append(buf, "PING\r\n"...)))
+	for {
+		switch l := c.line(); l {
+		case "PONG":
+			return
+		case "PING":
+			c.send("PONG\r\n")
+		default:
+			c.t.Fatalf("publisher got %q", l)
+		}
+	}
 }
 
 // timed runs f in a goroutine and returns a channel that receives how

@@ -3,12 +3,10 @@ package lifecycle
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
 	"github.com/looplab/fsm"
-	"github.com/natsd/natsd/internal/machine"
 )
 
 // Reload replaces the running options with next (typically re-read from
@@ -16,156 +14,220 @@ import (
 // to an option that cannot change live, or an invalid value, refuses the
 // whole reload with an error naming it and the server keeps running
 // unchanged. Reload is refused in any state but Listening.
-func (s *Server) Reload(next *Options, cause string) error {
-	return s.request(EventReload, cause, next)
+//
+// also are the parts of the reload the server does not own (the command's
+// logging); each is applied only if the reload is accepted, together with
+// the server's own options, and what it changes is logged with them.
+func (s *Server) Reload(next *Options, cause string, also ...ReloadPart) error {
+	if next == nil {
+		return fmt.Errorf("%s refused: no options", EventReload)
+	}
+	return s.request(request{event: EventReload, cause: cause, reload: &reloadPlan{given: next, also: also}})
 }
 
-// reloadPlan is what before_reload prepared for after_reload.
+// ReloadPart is a part of a reload that the server does not own, such as
+// the command's logging settings: it is applied atomically with the
+// server's own options, or not at all.
+type ReloadPart struct {
+	// Changes names what the part changes, one "name = value" each, as
+	// nats-server logs them ("debug = true"); the server logs each as
+	// "Reloaded: debug = true".
+	Changes []string
+	// Apply, if set, makes the change; it runs on the lifecycle loop once
+	// the reload is accepted and must not fail.
+	Apply func()
+}
+
+// reloadPlan is one reload: what it was given, and what before_reload
+// prepared for after_reload. It travels with the request, so both
+// callbacks read the same typed value.
 type reloadPlan struct {
-	opts      *Options
-	pidFile   string
-	portsFile string
-	auth      *authReload // see auth.go
+	given *Options     // as the caller gave it
+	also  []ReloadPart // the caller's own parts
+
+	cur, next *Options // the running options, and the validated new ones
+	changes   []string // "name = value", in the order they are logged
+	// pidFile and portsFile are where the files are once the reload is
+	// applied; movedPid and movedPorts say whether prepare wrote them there.
+	pidFile, portsFile   string
+	movedPid, movedPorts bool
+	// auth is the new authentication and accounts, prepared by the auth
+	// step (see auth.go).
+	auth *authReload
 }
 
-// fixedOptions are the options that cannot change while running, by their
-// config-file names.
-var fixedOptions = []struct {
-	name string
-	get  func(*Options) any
-}{
-	{"host", func(o *Options) any { return o.Host }},
-	{"port", func(o *Options) any { return o.Port }},
-	{"server_name", func(o *Options) any { return o.ServerName }},
-	{"http_host", func(o *Options) any { return o.HTTPHost }},
-	{"http_port", func(o *Options) any { return o.HTTPPort }},
-	{"prof_port", func(o *Options) any { return o.ProfPort }},
-	{"https_port", func(o *Options) any { return o.HTTPSPort }},
-	{"tls", func(o *Options) any {
-		return []any{o.TLS, o.TLSCert, o.TLSKey, o.TLSCACert, o.TLSVerify, o.TLSTimeout, o.Auth.TLSMap}
-	}},
-	{"max_closed_clients", func(o *Options) any { return o.MaxClosedClients }},
-	{"system_account", func(o *Options) any { return o.SystemAccount }},
-	{"no_system_account", func(o *Options) any { return o.NoSystemAccount }},
-	{"tls handshake_first", func(o *Options) any { return o.TLSHandshakeFirst }},
-	{"allow_non_tls", func(o *Options) any { return o.AllowNonTLS }},
+// A reloadStep is one part of the server's reload. prepare runs in
+// before_reload, in order, and may refuse the reload with an error (the
+// undo of every step prepared before it then runs, in reverse order);
+// apply runs in after_reload, in order, once every step is prepared. A
+// feature whose settings can change live (credentials, limits of the
+// connected clients) adds a step here.
+type reloadStep struct {
+	name    string
+	prepare func(*Server, *reloadPlan) error // nil: nothing to check
+	undo    func(*Server, *reloadPlan)       // nil: prepare left nothing behind
+	apply   func(*Server, *reloadPlan)       // nil: nothing to apply
 }
 
-// beforeReload validates the new options, refuses changes that cannot be
-// applied live and writes the PID and ports files at their new places, if
-// they move. Any failure cancels the reload.
+// reloadSteps are the steps of every reload, in the order they run.
+var reloadSteps = []reloadStep{
+	{name: "options", prepare: (*Server).prepareOptions, apply: (*Server).applyOptions},
+	{name: "files", prepare: (*Server).prepareFiles, undo: (*Server).undoFiles, apply: (*Server).applyFiles},
+	{name: "auth", prepare: (*Server).prepareAuthStep, apply: (*Server).applyAuthStep},
+	{name: "caller", apply: (*Server).applyCallerParts},
+}
+
+// beforeReload tells the service manager a reload started and prepares
+// every step; the first that refuses cancels the reload, with what the
+// earlier steps did undone.
 func (s *Server) beforeReload(_ context.Context, e *fsm.Event) {
 	s.notifyReloading()
-	cur := s.opts.Load()
-	n, ok := e.Args[1].(*Options)
-	if !ok || n == nil {
-		e.Cancel(fmt.Errorf("reload: no options"))
-		return
+	plan := requestOf(e).reload
+	for i, st := range reloadSteps {
+		if st.prepare == nil {
+			continue
+		}
+		if err := st.prepare(s, plan); err != nil {
+			for j := i - 1; j >= 0; j-- {
+				if u := reloadSteps[j].undo; u != nil {
+					u(s, plan)
+				}
+			}
+			e.Cancel(fmt.Errorf("reload rejected: %w", err))
+			return
+		}
 	}
-	next := *n
+}
+
+// afterReload applies every step, then records and logs the reload. A
+// reload is a self-transition, which looplab/fsm runs without leave and
+// enter callbacks, so this callback does the bookkeeping itself.
+func (s *Server) afterReload(_ context.Context, e *fsm.Event) {
+	r := requestOf(e)
+	for _, st := range reloadSteps {
+		if st.apply != nil {
+			st.apply(s, r.reload)
+		}
+	}
+	changes := r.reload.changes
+	for _, p := range r.reload.also {
+		changes = append(changes, p.Changes...)
+	}
+	for _, c := range changes {
+		s.log.Infof("Reloaded: %s", c)
+	}
+	what := "no changes"
+	if len(changes) > 0 {
+		what = strings.Join(changes, ", ")
+	}
+	s.record(e, r.cause, time.Now(), what)
+}
+
+// prepareOptions validates the new options and refuses a change to one
+// that cannot change live.
+func (s *Server) prepareOptions(p *reloadPlan) error {
+	p.cur = s.opts.Load()
+	next := *p.given
 	next.SetDefaults()
 	if next.ServerName == "" {
 		next.ServerName = s.pubKey
 	}
-	// What the server was built with, not what a config file says.
-	next.Log, next.Rand, next.ProgName, next.ConfigFile, next.Notifier = cur.Log, cur.Rand, cur.ProgName, cur.ConfigFile, cur.Notifier
+	for _, o := range optionTable {
+		if o.reload == kept {
+			o.keep(&next, p.cur)
+		}
+	}
 	if err := next.Validate(); err != nil {
-		e.Cancel(fmt.Errorf("reload rejected: %w", err))
-		return
+		return err
 	}
 	var fixed []string
-	for _, f := range fixedOptions {
-		if !reflect.DeepEqual(f.get(cur), f.get(&next)) {
-			fixed = append(fixed, fmt.Sprintf("%s (%v -> %v)", f.name, f.get(cur), f.get(&next)))
+	for _, o := range optionTable {
+		if a, b := o.get(p.cur), o.get(&next); a != b {
+			switch o.reload {
+			case fixedOption:
+				fixed = append(fixed, fmt.Sprintf("%s (%s -> %s)", o.name, a, b))
+			case live:
+				p.changes = append(p.changes, o.name+" = "+b)
+			}
 		}
 	}
 	if len(fixed) > 0 {
-		e.Cancel(fmt.Errorf("reload rejected: cannot change %s while running", strings.Join(fixed, ", ")))
-		return
+		return fmt.Errorf("cannot change %s while running", strings.Join(fixed, ", "))
 	}
-	authPlan, err := s.prepareAuthReload(cur, &next)
-	if err != nil {
-		e.Cancel(fmt.Errorf("reload rejected: %w", err))
-		return
-	}
-	plan := &reloadPlan{opts: &next, auth: authPlan}
-	s.mu.Lock()
-	plan.pidFile, plan.portsFile = s.pidFile, s.portsFile
-	ports := s.ports
-	s.mu.Unlock()
-	if next.PidFile != plan.pidFile {
-		if next.PidFile != "" {
-			if err := writePidFile(next.PidFile); err != nil {
-				e.Cancel(fmt.Errorf("reload rejected: %w", err))
-				return
-			}
-		}
-		plan.pidFile = next.PidFile
-	}
-	if p := portsFilePath(next.PortsFileDir, next.ProgName); p != plan.portsFile {
-		if p != "" {
-			if err := writePortsFile(p, ports); err != nil {
-				if next.PidFile != cur.PidFile {
-					removeFile(next.PidFile)
-				}
-				e.Cancel(fmt.Errorf("reload rejected: %w", err))
-				return
-			}
-		}
-		plan.portsFile = p
-	}
-	e.Args[1] = plan
+	p.next = &next
+	return nil
 }
 
-// afterReload applies the new options atomically: new connections get the
-// new limits and INFO, the lame-duck and shutdown timings apply to the next
-// drain, and the PID and ports files are removed from their old places. A
-// reload is a self-transition, which looplab/fsm runs without leave and
-// enter callbacks, so this callback records and logs it itself.
-func (s *Server) afterReload(_ context.Context, e *fsm.Event) {
-	plan := e.Args[1].(*reloadPlan)
-	cur := s.opts.Load()
+// applyOptions makes the new options the running ones: new connections
+// get the new limits and INFO, the lame-duck and shutdown timings apply to
+// the next drain.
+func (s *Server) applyOptions(p *reloadPlan) {
 	s.mu.Lock()
-	oldPid, oldPorts := s.pidFile, s.portsFile
-	s.pidFile, s.portsFile = plan.pidFile, plan.portsFile
 	port := 0
 	if s.ln != nil {
 		port = s.ln.Port()
 	}
 	s.mu.Unlock()
-	s.opts.Store(plan.opts)
-	s.cfg.Store(s.connConfig(plan.opts, port))
-	s.applyAuthReload(plan.auth)
-	if plan.opts.OnApply != nil {
-		plan.opts.OnApply()
-	}
-	if oldPid != plan.pidFile {
-		removeFile(oldPid)
-	}
-	if oldPorts != plan.portsFile {
-		removeFile(oldPorts)
-	}
-	r := e.Args[0].(request)
-	s.history.Record(machine.Transition{From: e.Src, To: e.Dst, Event: e.Event, Cause: r.cause, At: time.Now()})
-	s.log.Infof("Server state %s -> %s (event %s, cause: %s): %s", e.Src, e.Dst, e.Event, r.cause, describeChanges(cur, plan.opts))
+	s.opts.Store(p.next)
+	s.cfg.Store(s.connConfig(p.next, port))
 }
 
-// describeChanges lists the options that differ, for the reload log line.
-func describeChanges(a, b *Options) string {
-	va, vb := reflect.ValueOf(*a), reflect.ValueOf(*b)
-	t := va.Type()
-	var out []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Tag.Get("json") == "-" || !f.IsExported() {
-			continue
+// prepareFiles writes the PID and ports files at their new places, if they
+// move.
+func (s *Server) prepareFiles(p *reloadPlan) error {
+	s.mu.Lock()
+	p.pidFile, p.portsFile = s.pidFile, s.portsFile
+	ports := s.ports
+	s.mu.Unlock()
+	if p.next.PidFile != p.pidFile {
+		if p.next.PidFile != "" {
+			if err := writePidFile(p.next.PidFile); err != nil {
+				return err
+			}
 		}
-		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
-			out = append(out, fmt.Sprintf("%s=%v", f.Name, vb.Field(i).Interface()))
+		p.pidFile, p.movedPid = p.next.PidFile, true
+	}
+	if path := portsFilePath(p.next.PortsFileDir, s.deps.ProgName); path != p.portsFile {
+		if path != "" {
+			if err := writePortsFile(path, ports); err != nil {
+				s.undoFiles(p)
+				return err
+			}
+		}
+		p.portsFile, p.movedPorts = path, true
+	}
+	return nil
+}
+
+// undoFiles removes the files prepareFiles wrote at new places.
+func (s *Server) undoFiles(p *reloadPlan) {
+	if p.movedPid {
+		removeFile(p.pidFile)
+	}
+	if p.movedPorts {
+		removeFile(p.portsFile)
+	}
+}
+
+// applyFiles removes the PID and ports files from their old places.
+func (s *Server) applyFiles(p *reloadPlan) {
+	s.mu.Lock()
+	oldPid, oldPorts := s.pidFile, s.portsFile
+	s.pidFile, s.portsFile = p.pidFile, p.portsFile
+	s.mu.Unlock()
+	if p.movedPid {
+		removeFile(oldPid)
+	}
+	if p.movedPorts {
+		removeFile(oldPorts)
+	}
+}
+
+// applyCallerParts applies the caller's own parts of the reload.
+func (s *Server) applyCallerParts(p *reloadPlan) {
+	for _, part := range p.also {
+		if part.Apply != nil {
+			part.Apply()
 		}
 	}
-	if len(out) == 0 {
-		return "no changes"
-	}
-	return strings.Join(out, ", ")
 }

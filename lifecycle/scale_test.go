@@ -143,15 +143,7 @@ func TestHelperClientHolder(t *testing.T) {
 // server's goroutines and file descriptors return to what they were before
 // it started. The client ends live in a child process.
 func TestScaleShutdown(t *testing.T) {
-	want := soak.Size(1000, 20000)
-	n, restore, note, err := soak.FitConnections(want, 1, 128)
-	if err != nil || n < 1000 {
-		t.Skipf("scale shutdown needs a file-descriptor limit above %d for %d connections: %v (%s)", want+128, want, err, note)
-	}
-	t.Cleanup(restore)
-	if note != "" {
-		t.Logf("NOTE: %s", note)
-	}
+	n, note := soak.ScaleConnections(t, 128)
 	const deadline = 10 * time.Second
 
 	warmNetpoll(t)
@@ -161,9 +153,9 @@ func TestScaleShutdown(t *testing.T) {
 	log := quietLog(t)
 	hook := logtest.NewLocal(log)
 	s, err := New(&Options{
-		Host: "127.0.0.1", Port: RandomPort, Log: log,
+		Host: "127.0.0.1", Port: RandomPort,
 		MaxClosedClients: n + 10, ShutdownTimeout: deadline,
-	})
+	}, Deps{Log: log})
 	assert.NilError(t, err)
 	assert.NilError(t, s.Start())
 	defer s.Shutdown()

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -32,8 +30,9 @@ const historySize = 64
 // request that moves it (start, reload, lame duck, shutdown) goes through
 // one goroutine, the lifecycle loop, which owns the looplab/fsm instance.
 type Server struct {
-	log     *logrus.Logger
-	rnd     *rand.Rand
+	deps    Deps           // as given to New, with defaults filled in
+	log     *logrus.Logger // deps.Log
+	rnd     *rand.Rand     // the lame-duck drain's source: deps.Rand
 	id      nkeys.KeyPair
 	pubKey  string
 	started time.Time
@@ -42,11 +41,14 @@ type Server struct {
 	tls  *tls.Config                 // client TLS, nil without; fixed for the server's life
 	cfg  atomic.Pointer[conn.Config] // what new connections get
 
-	fsm     *fsm.FSM // touched only by the lifecycle loop
-	reqs    chan request
-	done    chan struct{} // closed on entering Stopped
-	current atomic.Pointer[stateSince]
-	history *machine.History
+	fsm  *fsm.FSM // touched only by the lifecycle loop
+	reqs chan request
+	done chan struct{} // closed on entering Stopped
+	// stopping is closed on entering ShuttingDown, so that a serving loop
+	// that fails then does not wait to ask for a shutdown under way.
+	stopping chan struct{}
+	current  atomic.Pointer[stateSince]
+	history  *machine.History
 
 	stats  conn.Stats
 	shared *conn.Shared
@@ -76,26 +78,34 @@ type stateSince struct {
 	Since time.Time
 }
 
+// request is one event asked of the lifecycle loop. It is the only
+// argument the loop hands to looplab/fsm, so every callback reads it with
+// [requestOf].
 type request struct {
-	event string
-	cause string
-	arg   any
-	reply chan error
+	event  string
+	cause  string
+	reload *reloadPlan // reload only
+	reply  chan error
 }
+
+// requestOf returns the request an event was fired for.
+func requestOf(e *fsm.Event) request { return e.Args[0].(request) }
 
 // extraListener is a listener the server owns besides the client one
 // (monitoring, profiling): bound in before_start, served from
 // enter_listening, closed at the end of shutdown.
 type extraListener struct {
-	name  string
-	serve func()       // runs until close; tracked by Server.loops
-	close func() error // stops serve and releases the socket
+	name     string
+	startMsg string       // logged as it starts serving
+	serve    func() error // runs until close (then nil); see Server.serveActor
+	close    func() error // stops serve and releases the socket
 }
 
 // New validates opts, creates the server identity (an NKey pair whose public
 // key is the server_id) and starts the lifecycle loop. The server is in
-// Init; call [Server.Start].
-func New(opts *Options) (*Server, error) {
+// Init; call [Server.Start]. opts is copied; deps are what the server runs
+// with (see [Deps]; the zero value is ready to use).
+func New(opts *Options, deps Deps) (*Server, error) {
 	o := *opts
 	o.SetDefaults()
 	if err := o.Validate(); err != nil {
@@ -112,30 +122,25 @@ func New(opts *Options) (*Server, error) {
 	if o.ServerName == "" {
 		o.ServerName = pub
 	}
-	if o.ProgName == "" {
-		o.ProgName = filepath.Base(os.Args[0])
-	}
+	deps = deps.withDefaults()
 	s := &Server{
-		log:     o.Log,
-		rnd:     o.Rand,
-		id:      kp,
-		pubKey:  pub,
-		reqs:    make(chan request),
-		done:    make(chan struct{}),
-		history: machine.NewHistory(historySize),
-		clients: make(map[uint64]*conn.Conn),
-		closed:  newClosedRing(o.MaxClosedClients),
-	}
-	if s.log == nil {
-		s.log = logrus.New()
-	}
-	if s.rnd == nil {
-		s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+		deps:     deps,
+		log:      deps.Log,
+		rnd:      deps.Rand,
+		id:       kp,
+		pubKey:   pub,
+		reqs:     make(chan request),
+		done:     make(chan struct{}),
+		stopping: make(chan struct{}),
+		history:  machine.NewHistory(historySize),
+		clients:  make(map[uint64]*conn.Conn),
+		closed:   newClosedRing(o.MaxClosedClients),
 	}
 	s.shared = &conn.Shared{
 		Index:    subject.NewIndex[*conn.Subscription](),
 		Stats:    &s.stats,
 		Log:      s.log,
+		Rand:     connRand(deps.Rand),
 		OnClosed: s.onConnClosed,
 	}
 	if s.tls, err = TLSConfig(&o); err != nil {
@@ -188,33 +193,31 @@ func (s *Server) loop() {
 	}
 }
 
-// handle fires one requested event and turns looplab/fsm's outcomes into
-// natsd's rules: shutdown is idempotent, lame duck after lame duck or
-// during shutdown is ignored, anything else not allowed is an error naming
-// the state and the event.
+// handle fires one requested event, answering as the declaration says: a
+// declared transition runs; a request the declaration ignores, answers as
+// idempotent or refuses moves nothing (see [Server.answer]).
 func (s *Server) handle(r request) error {
 	st := s.State()
-	if done, err := s.answerWithoutTransition(st, r.event, r.cause); done {
+	if done, err := s.answer(Machine.Answer(st.String(), r.event), st, r); done {
 		return err
 	}
-	err := s.fsm.Event(context.Background(), r.event, r, r.arg)
+	err := s.fsm.Event(context.Background(), r.event, r)
 	var (
 		noTransition fsm.NoTransitionError
-		invalid      fsm.InvalidEventError
 		canceled     fsm.CanceledError
 	)
 	switch {
 	case err == nil, errors.As(err, &noTransition) && noTransition.Err == nil:
 		err = nil
-	case errors.As(err, &invalid):
-		return fmt.Errorf("%s refused: the server is %s", r.event, st)
 	case errors.As(err, &canceled):
 		if r.event == EventReload {
 			s.notifyReloaded()
 		}
 		return canceled.Err
 	default:
-		return err
+		// The declaration says the event moves; looplab/fsm, built from
+		// the same declaration, must agree.
+		panic(fmt.Sprintf("invalid transition [%s -%s->]: %v", st, r.event, err))
 	}
 	if r.event == EventReload {
 		s.notifyReloaded()
@@ -228,43 +231,44 @@ func (s *Server) handle(r request) error {
 }
 
 // request hands an event to the lifecycle loop and waits for its outcome.
-// Once the server is Stopped it answers without the loop: nil for shutdown
-// and lame duck, an error naming the state otherwise.
-//
-// While shutting down the loop is busy in the shutdown callback (up to
-// shutdown_timeout), and nothing but stopped can follow, so a request then
-// is answered at once, without waiting for the loop: a signal handler
-// asking for a reload or a lame duck is never held up by a shutdown.
-func (s *Server) request(event, cause string, arg any) error {
-	if done, err := s.answerWithoutTransition(s.State(), event, cause); done {
+// A request whose answer no later state can change ([machine.Spec.Settled]:
+// a lame duck in lame duck or after, a shutdown while shutting down, any
+// other request while shutting down or stopped) is answered at once,
+// without the loop: the loop is busy in the shutdown callback for up to
+// shutdown_timeout, and a signal handler asking for a reload or a lame
+// duck is never held up by it. Any other request is answered by the loop,
+// in the state the server is in when it gets there.
+func (s *Server) request(r request) error {
+	st := s.State()
+	if a, settled := Machine.Settled(st.String(), r.event); settled {
+		_, err := s.answer(a, st, r)
 		return err
 	}
-	r := request{event: event, cause: cause, arg: arg, reply: make(chan error, 1)}
+	r.reply = make(chan error, 1)
 	select {
 	case s.reqs <- r:
 		return <-r.reply
 	case <-s.done:
-		return s.request(event, cause, arg) // answered as Stopped above
+		return s.request(r) // Stopped: every answer is settled
 	}
 }
 
-// answerWithoutTransition applies natsd's rules for a request that moves
-// nothing: shutdown while shutting down or stopped succeeds (the caller
-// waits for Stopped), lame duck in lame duck or later is ignored, and any
-// other event while shutting down or stopped is refused naming the state.
-// It reports whether it answered. Both the caller of a request and the
-// lifecycle loop (for requests queued before the state changed) use it.
-func (s *Server) answerWithoutTransition(st State, event, cause string) (bool, error) {
-	switch {
-	case event == EventShutdown && (st == ShuttingDown || st == Stopped):
+// answer carries out the declaration's answer a to r in state st when it
+// moves nothing, and reports whether it did: ignored (logged) and
+// idempotent requests succeed, refused ones get an error naming the event
+// and the state.
+func (s *Server) answer(a machine.Answer, st State, r request) (bool, error) {
+	switch a {
+	case machine.Move:
+		return false, nil
+	case machine.Ignore:
+		s.log.Infof("%s request ignored in state %s (%s)", r.event, st, r.cause)
 		return true, nil
-	case event == EventEnterLameDuck && (st == LameDuck || st == ShuttingDown || st == Stopped):
-		s.log.Infof("Lame duck request ignored in state %s (%s)", st, cause)
+	case machine.Idempotent:
 		return true, nil
-	case st == ShuttingDown || st == Stopped:
-		return true, fmt.Errorf("%s refused: the server is %s", event, st)
+	default:
+		return true, fmt.Errorf("%s refused: the server is %s", r.event, st)
 	}
-	return false, nil
 }
 
 // Start binds the listeners, writes the PID and ports files and starts
@@ -272,9 +276,9 @@ func (s *Server) answerWithoutTransition(st State, event, cause string) (bool, e
 // leaves nothing bound and no file behind, shuts the server down and is
 // returned. Start in any state but Init is refused.
 func (s *Server) Start() error {
-	err := s.request(EventStart, "start", nil)
+	err := s.request(request{event: EventStart, cause: "start"})
 	if err != nil && s.State() == Init {
-		s.request(EventShutdown, "start failed", nil)
+		s.request(request{event: EventShutdown, cause: "start failed"})
 	}
 	return err
 }
@@ -287,7 +291,7 @@ func (s *Server) Shutdown() error { return s.ShutdownCause("api") }
 // ShutdownCause is [Server.Shutdown] with the cause recorded in the
 // transition log and history (for example "signal SIGTERM").
 func (s *Server) ShutdownCause(cause string) error {
-	err := s.request(EventShutdown, cause, nil)
+	err := s.request(request{event: EventShutdown, cause: cause})
 	<-s.done
 	return err
 }
@@ -299,7 +303,7 @@ func (s *Server) EnterLameDuck() error { return s.EnterLameDuckCause("api") }
 
 // EnterLameDuckCause is [Server.EnterLameDuck] with the cause recorded.
 func (s *Server) EnterLameDuckCause(cause string) error {
-	return s.request(EventEnterLameDuck, cause, nil)
+	return s.request(request{event: EventEnterLameDuck, cause: cause})
 }
 
 // WaitForShutdown blocks until the server is Stopped.
@@ -308,8 +312,8 @@ func (s *Server) WaitForShutdown() { <-s.done }
 // Done is closed when the server is Stopped.
 func (s *Server) Done() <-chan struct{} { return s.done }
 
-// State returns the current state and when it was entered, without
-// blocking.
+// State returns the current state without blocking (see
+// [Server.StateSince] for when it was entered).
 func (s *Server) State() State { return s.current.Load().State }
 
 // StateSince returns the current state and the time it was entered.
@@ -394,6 +398,12 @@ func (s *Server) NumClients() int {
 func (s *Server) Clients() []*conn.Conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.clientsLocked()
+}
+
+// clientsLocked copies the registered clients (s.mu held), so the caller
+// can act on them without the lock.
+func (s *Server) clientsLocked() []*conn.Conn {
 	out := make([]*conn.Conn, 0, len(s.clients))
 	for _, c := range s.clients {
 		out = append(out, c)
@@ -417,15 +427,24 @@ func (s *Server) Closed() []conn.Snapshot {
 // connection registering concurrently sees either the old state or the new
 // one, never a mix.
 func (s *Server) leaveState(_ context.Context, e *fsm.Event) {
-	r := e.Args[0].(request)
 	to := stateFromName(e.Dst)
 	now := time.Now()
 	s.mu.Lock()
 	s.current.Store(&stateSince{State: to, Since: now})
 	s.mu.Unlock()
-	s.history.Record(machine.Transition{From: e.Src, To: e.Dst, Event: e.Event, Cause: r.cause, At: now})
-	s.log.Infof("Server state %s -> %s (event %s, cause: %s)", e.Src, e.Dst, e.Event, r.cause)
+	s.record(e, requestOf(e).cause, now, "")
 	s.notifyState(to, now)
+}
+
+// record adds the transition e, made at now, to the history and logs it at
+// info level, with what it changed if that is given.
+func (s *Server) record(e *fsm.Event, cause string, now time.Time, changed string) {
+	s.history.Record(machine.Transition{From: e.Src, To: e.Dst, Event: e.Event, Cause: cause, At: now})
+	if changed != "" {
+		s.log.Infof("Server state %s -> %s (event %s, cause: %s): %s", e.Src, e.Dst, e.Event, cause, changed)
+	} else {
+		s.log.Infof("Server state %s -> %s (event %s, cause: %s)", e.Src, e.Dst, e.Event, cause)
+	}
 }
 
 func stateFromName(name string) State {

@@ -18,20 +18,20 @@ import (
 //  4. Close every other listener the server owns (monitoring, profiling):
 //     they answer until here, so probes see shutting_down to the end.
 //  5. Join every goroutine: accept loop, connection readers and writers,
-//     the lame-duck drain, the extra listeners' loops.
+//     the lame-duck drain, the extra listeners' loops. (Entering this state
+//     first releases a serving loop that failed meanwhile from its request
+//     for a shutdown.)
 //  6. Remove the PID file and the ports file.
 //
 // The server then fires stopped, which releases WaitForShutdown.
 func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
+	close(s.stopping)
 	o := s.opts.Load()
 	s.mu.Lock()
 	ln := s.ln
 	extra := s.extra
 	s.extra = nil
-	clients := make([]*conn.Conn, 0, len(s.clients))
-	for _, c := range s.clients {
-		clients = append(clients, c)
-	}
+	clients := s.clientsLocked()
 	pidFile, portsFile := s.pidFile, s.portsFile
 	s.mu.Unlock()
 

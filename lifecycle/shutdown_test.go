@@ -91,30 +91,34 @@ func TestShutdownFlushesPendingOutput(t *testing.T) {
 }
 
 // TestShutdownIsBounded: a client that stopped reading cannot hold the
-// shutdown past shutdown_timeout; it is closed without flush.
+// shutdown past shutdown_timeout; it is closed without flush, exactly at
+// the deadline (fake clock, in-memory network).
 func TestShutdownIsBounded(t *testing.T) {
-	s := startServer(t, func(o *Options) {
-		o.ShutdownTimeout = 300 * time.Millisecond
-		o.WriteDeadline = time.Minute
+	bubble(t, func(t *testing.T) {
+		mn := newMemNet()
+		s := startMemServer(t, mn, Deps{}, func(o *Options) {
+			o.ShutdownTimeout = 300 * time.Millisecond
+			o.WriteDeadline = time.Minute
+		})
+		sub := dialMemRaw(t, mn, s)
+		sub.send("CONNECT {\"verbose\":false}\r\nSUB stuck 1\r\nPING\r\n")
+		assert.Equal(t, sub.line(), "PONG")
+		pub := connectMem(t, mn, s)
+		payload := bytes.Repeat([]byte("z"), 4096)
+		for range 100 { // never read
+			assert.NilError(t, pub.Publish("stuck", payload))
+		}
+		assert.NilError(t, pub.Flush())
+		began := time.Now()
+		assert.NilError(t, s.Shutdown())
+		assert.Equal(t, time.Since(began), 300*time.Millisecond)
+		assert.Equal(t, s.State(), Stopped)
+		closed := s.Closed()
+		assert.Equal(t, len(closed), 2)
+		for _, c := range closed {
+			assert.Equal(t, c.Reason, conn.ServerShutdown)
+		}
 	})
-	sub := dialRaw(t, s)
-	sub.send("CONNECT {\"verbose\":false}\r\nSUB stuck 1\r\nPING\r\n")
-	assert.Equal(t, sub.line(), "PONG")
-	pub := connect(t, s)
-	payload := bytes.Repeat([]byte("z"), 4096)
-	for range 10000 { // 40 MB, never read
-		assert.NilError(t, pub.Publish("stuck", payload))
-	}
-	assert.NilError(t, pub.Flush())
-	done := make(chan error)
-	go func() { done <- s.Shutdown() }()
-	select {
-	case err := <-done:
-		assert.NilError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("shutdown did not finish after its deadline")
-	}
-	assert.Equal(t, s.State(), Stopped)
 }
 
 // TestShutdownLeavesNothing: after Stopped there is no listening socket, no
@@ -122,10 +126,9 @@ func TestShutdownIsBounded(t *testing.T) {
 func TestShutdownLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "natsd.pid")
-	s := startServer(t, func(o *Options) {
+	s := startServerWith(t, Deps{ProgName: "natsd"}, func(o *Options) {
 		o.PidFile = pidFile
 		o.PortsFileDir = dir
-		o.ProgName = "natsd"
 	})
 	portsFile := filepath.Join(dir, "natsd_"+itoa(os.Getpid())+".ports")
 	b, err := os.ReadFile(portsFile)
@@ -134,6 +137,12 @@ func TestShutdownLeavesNothing(t *testing.T) {
 	b, err = os.ReadFile(pidFile)
 	assert.NilError(t, err)
 	assert.Equal(t, string(b), itoa(os.Getpid()))
+	// The PID file is the owner's alone, as nats-server writes it.
+	for path, want := range map[string]os.FileMode{pidFile: 0o600, portsFile: 0o644} {
+		fi, err := os.Stat(path)
+		assert.NilError(t, err)
+		assert.Equal(t, fi.Mode().Perm(), want, "mode of %s", filepath.Base(path))
+	}
 	addr := s.Addr()
 	connect(t, s)
 
@@ -154,9 +163,9 @@ func TestStartFailureLeavesNothing(t *testing.T) {
 	defer busy.Close()
 	dir := t.TempDir()
 	s, err := New(&Options{
-		Host: "127.0.0.1", Port: busy.Addr().(*net.TCPAddr).Port, Log: quietLog(t),
+		Host: "127.0.0.1", Port: busy.Addr().(*net.TCPAddr).Port,
 		PidFile: filepath.Join(dir, "natsd.pid"), PortsFileDir: dir,
-	})
+	}, Deps{Log: quietLog(t)})
 	assert.NilError(t, err)
 	err = s.Start()
 	assert.ErrorContains(t, err, "address already in use")

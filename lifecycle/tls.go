@@ -18,7 +18,7 @@ func TLSConfig(o *Options) (*tls.Config, error) {
 	}
 	cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
 	if err != nil {
-		return nil, fmt.Errorf("tls: load certificate %s and key %s: %v", o.TLSCert, o.TLSKey, err)
+		return nil, fmt.Errorf("tls: load certificate %s and key %s: %w", o.TLSCert, o.TLSKey, err)
 	}
 	c := &tls.Config{
 		Certificates: []tls.Certificate{cert},

@@ -2,7 +2,9 @@ package lifecycle
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,8 +77,9 @@ func TestTLSVerifyNeedsClientCertificate(t *testing.T) {
 }
 
 func TestTLSBadCertificateFailsNew(t *testing.T) {
-	_, err := New(&Options{TLS: true, TLSCert: "/nonexistent.pem", TLSKey: "/nonexistent.key", Log: quietLog(t)})
+	_, err := New(&Options{TLS: true, TLSCert: "/nonexistent.pem", TLSKey: "/nonexistent.key"}, Deps{Log: quietLog(t)})
 	assert.ErrorContains(t, err, "tls: load certificate /nonexistent.pem")
-	_, err = New(&Options{TLS: true, Log: quietLog(t)})
+	assert.Assert(t, errors.Is(err, fs.ErrNotExist), "the cause is lost: %v", err)
+	_, err = New(&Options{TLS: true}, Deps{Log: quietLog(t)})
 	assert.ErrorContains(t, err, "a certificate and its key are required")
 }

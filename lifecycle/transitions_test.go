@@ -2,66 +2,78 @@ package lifecycle
 
 import (
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/natsd/natsd/internal/machine"
 	"gotest.tools/v3/assert"
-	"gotest.tools/v3/poll"
 )
 
-// TestServerRefusesWhatTheStateDoesNotAllow drives real servers into each
-// reachable state and sends every request there: the outcome is a new state
-// or an error naming the state and the event, as the table says.
+// TestServerRequestsPerState drives real servers into every state and
+// makes every API request there. What each must do is read from the
+// declaration ([Machine.Answer]): a request the state moves on succeeds
+// and leads where the table below says; an ignored or idempotent one
+// succeeds and changes nothing; a refused one fails naming the event and
+// the state, and changes nothing. Fake clock, in-memory network: a lame
+// duck or a shutdown is held as long as the test needs.
 func TestServerRequestsPerState(t *testing.T) {
-	type call struct {
-		name string
-		do   func(*Server) error
-	}
-	start := call{"start", (*Server).Start}
-	reload := call{"reload", func(s *Server) error { o := s.Options(); return s.Reload(&o, "test") }}
-	ldm := call{"enter_lame_duck", (*Server).EnterLameDuck}
-	cases := []struct {
-		state     State
-		call      call
-		wantErr   string // "" = no error
-		wantState State
+	calls := []struct {
+		event string
+		do    func(*Server) error
 	}{
-		{Init, reload, "reload refused: the server is init", Init},
-		{Init, ldm, "enter_lame_duck refused: the server is init", Init},
-		{Listening, start, "start refused: the server is listening", Listening},
-		{Listening, reload, "", Listening},
-		{Listening, ldm, "", Stopped}, // no clients: the drain ends at once in shutdown
-		{LameDuck, start, "start refused: the server is lame_duck", LameDuck},
-		{LameDuck, reload, "reload refused: the server is lame_duck", LameDuck},
-		{LameDuck, ldm, "", LameDuck}, // ignored
-		{Stopped, start, "start refused: the server is stopped", Stopped},
-		{Stopped, reload, "reload refused: the server is stopped", Stopped},
-		{Stopped, ldm, "", Stopped}, // ignored
+		{EventStart, (*Server).Start},
+		{EventReload, func(s *Server) error { o := s.Options(); return s.Reload(&o, "test") }},
+		{EventEnterLameDuck, (*Server).EnterLameDuck},
+		{EventShutdown, (*Server).Shutdown},
 	}
-	for _, tc := range cases {
-		t.Run(tc.state.String()+"/"+tc.call.name, func(t *testing.T) {
-			s := serverIn(t, tc.state)
-			err := tc.call.do(s)
-			if tc.wantErr == "" {
-				assert.NilError(t, err)
-			} else {
-				assert.Error(t, err, tc.wantErr)
-			}
-			if tc.wantState == Stopped {
-				s.WaitForShutdown()
-			}
-			assert.Equal(t, s.State(), tc.wantState)
-			assert.NilError(t, s.Shutdown())
-			assert.Equal(t, s.State(), Stopped)
-		})
+	// Where a request that moves leaves the server once it has returned
+	// (a lame duck without clients drains at once; Shutdown returns when
+	// stopped).
+	after := map[[2]string]State{
+		{"init", EventStart}:              Listening,
+		{"init", EventShutdown}:           Stopped,
+		{"listening", EventReload}:        Listening,
+		{"listening", EventEnterLameDuck}: Stopped,
+		{"listening", EventShutdown}:      Stopped,
+		{"lame_duck", EventShutdown}:      Stopped,
+		{"shutting_down", EventShutdown}:  Stopped, // idempotent: waits for the first
+		{"stopped", EventShutdown}:        Stopped,
+	}
+	for _, state := range []State{Init, Listening, LameDuck, ShuttingDown, Stopped} {
+		for _, call := range calls {
+			t.Run(state.String()+"/"+call.event, func(t *testing.T) {
+				bubble(t, func(t *testing.T) {
+					s := serverIn(t, state)
+					answer := Machine.Answer(state.String(), call.event)
+					err := call.do(s)
+					switch answer {
+					case machine.Refuse:
+						assert.Error(t, err, call.event+" refused: the server is "+state.String())
+					default:
+						assert.NilError(t, err, "answer %s", answer)
+					}
+					synctest.Wait()
+					want, moved := after[[2]string{state.String(), call.event}]
+					if !moved {
+						assert.Assert(t, answer != machine.Move, "(%s, %s) moves: add it to the table", state, call.event)
+						want = state
+					}
+					assert.Equal(t, s.State(), want, "answer %s", answer)
+				})
+			})
+		}
 	}
 }
 
-// serverIn returns a server driven into state (a lame duck one keeps a
-// client so its drain lasts).
+// serverIn returns a server on an in-memory network driven into state,
+// inside a synctest bubble: a lame duck one keeps a client so its drain
+// lasts; a shutting down one keeps a client that does not read, so the
+// shutdown waits for shutdown_timeout (released at the end of the test).
 func serverIn(t *testing.T, state State) *Server {
 	t.Helper()
-	o := &Options{Host: "127.0.0.1", Port: RandomPort, Log: quietLog(t), LameDuckDuration: time.Minute, LameDuckGracePeriod: 30 * time.Second}
-	s, err := New(o)
+	mn := newMemNet()
+	o := &Options{Host: "127.0.0.1", Port: RandomPort, LameDuckDuration: time.Minute, LameDuckGracePeriod: 30 * time.Second}
+	s, err := New(o, Deps{Log: quietLog(t), Listen: mn.Listen})
 	assert.NilError(t, err)
 	t.Cleanup(func() { s.Shutdown() })
 	switch state {
@@ -70,14 +82,19 @@ func serverIn(t *testing.T, state State) *Server {
 		assert.NilError(t, s.Start())
 	case LameDuck:
 		assert.NilError(t, s.Start())
-		connect(t, s)
-		poll.WaitOn(t, func(poll.LogT) poll.Result {
-			if s.NumClients() == 1 {
-				return poll.Success()
-			}
-			return poll.Continue("waiting for the client")
-		}, poll.WithDelay(time.Millisecond))
+		connectMem(t, mn, s)
+		synctest.Wait()
 		assert.NilError(t, s.EnterLameDuck())
+	case ShuttingDown:
+		assert.NilError(t, s.Start())
+		stuck := dialMemRaw(t, mn, s)
+		stuck.send("CONNECT {\"verbose\":false}\r\nSUB x 1\r\nPING\r\n")
+		assert.Equal(t, stuck.line(), "PONG")
+		pub := dialMemRaw(t, mn, s)
+		pub.send("CONNECT {\"verbose\":false}\r\n")
+		pub.publishN("x", 1, 100)
+		go s.ShutdownCause("test")
+		synctest.Wait()
 	case Stopped:
 		assert.NilError(t, s.Start())
 		assert.NilError(t, s.Shutdown())
@@ -108,7 +125,7 @@ func TestShutdownIsIdempotent(t *testing.T) {
 }
 
 func TestShutdownBeforeStart(t *testing.T) {
-	s, err := New(&Options{Host: "127.0.0.1", Port: RandomPort, Log: quietLog(t)})
+	s, err := New(&Options{Host: "127.0.0.1", Port: RandomPort}, Deps{Log: quietLog(t)})
 	assert.NilError(t, err)
 	assert.NilError(t, s.Shutdown())
 	assert.Equal(t, s.State(), Stopped)
@@ -137,20 +154,24 @@ func historyLines(s *Server) []string {
 	return got
 }
 
+// TestHistoryOfALameDuck (fake clock, in-memory network).
 func TestHistoryOfALameDuck(t *testing.T) {
-	s := startServer(t, func(o *Options) {
-		o.LameDuckDuration = 200 * time.Millisecond
-		o.LameDuckGracePeriod = 50 * time.Millisecond
-	})
-	connect(t, s)
-	waitFor(t, "client", func() bool { return s.NumClients() == 1 })
-	assert.NilError(t, s.EnterLameDuckCause("test"))
-	s.WaitForShutdown()
-	assert.DeepEqual(t, historyLines(s), []string{
-		"init -start-> listening (start)",
-		"listening -enter_lame_duck-> lame_duck (test)",
-		"lame_duck -shutdown-> shutting_down (lame duck drain complete)",
-		"shutting_down -stopped-> stopped (shutdown complete)",
+	bubble(t, func(t *testing.T) {
+		mn := newMemNet()
+		s := startMemServer(t, mn, Deps{}, func(o *Options) {
+			o.LameDuckDuration = 200 * time.Millisecond
+			o.LameDuckGracePeriod = 50 * time.Millisecond
+		})
+		connectMem(t, mn, s)
+		synctest.Wait()
+		assert.NilError(t, s.EnterLameDuckCause("test"))
+		s.WaitForShutdown()
+		assert.DeepEqual(t, historyLines(s), []string{
+			"init -start-> listening (start)",
+			"listening -enter_lame_duck-> lame_duck (test)",
+			"lame_duck -shutdown-> shutting_down (lame duck drain complete)",
+			"shutting_down -stopped-> stopped (shutdown complete)",
+		})
 	})
 }
 

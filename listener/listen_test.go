@@ -63,6 +63,7 @@ func TestListenErrors(t *testing.T) {
 		port   int
 		want   string // the whole one-line message
 		wantIs error  // a cause that must stay reachable, if any
+		wantAs any    // a pointer to a cause type that must stay reachable, if any
 	}{
 		{
 			name:   "port in use",
@@ -79,16 +80,25 @@ func TestListenErrors(t *testing.T) {
 			wantIs: syscall.EADDRNOTAVAIL,
 		},
 		{
-			name: "host that is not a name",
-			host: "bad host!",
-			port: 4222,
-			want: "listen tcp bad host!:4222: lookup bad host!: no such host",
+			name:   "address that is not one",
+			host:   "999.1.1.1",
+			port:   4222,
+			want:   "listen tcp 999.1.1.1:4222: lookup failed: no such host",
+			wantAs: new(*net.DNSError),
 		},
 		{
-			name: "random port on a host that is not a name",
-			host: "bad host!",
-			port: -1,
-			want: "listen tcp bad host!:0: lookup bad host!: no such host",
+			name:   "host that is not a name",
+			host:   "bad host!",
+			port:   4222,
+			want:   "listen tcp bad host!:4222: lookup failed: no such host",
+			wantAs: new(*net.DNSError),
+		},
+		{
+			name:   "random port on a host that is not a name",
+			host:   "bad host!",
+			port:   -1,
+			want:   "listen tcp bad host!:0: lookup failed: no such host",
+			wantAs: new(*net.DNSError),
 		},
 		{
 			name: "port too large",
@@ -118,6 +128,9 @@ func TestListenErrors(t *testing.T) {
 			}
 			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Errorf("errors.Is(%v, %v) = false", err, tt.wantIs)
+			}
+			if tt.wantAs != nil && !errors.As(err, tt.wantAs) {
+				t.Errorf("errors.As(%v, %T) = false", err, tt.wantAs)
 			}
 		})
 	}

@@ -36,17 +36,32 @@ type Listener struct {
 	active atomic.Int64 // mirror of tracked, read without mu
 }
 
-// Listen binds a TCP socket on host:port and wraps it with [New]. A port of
-// -1 asks the operating system for a free port; read it back with
-// [Listener.Port]. Listen applies no defaults: port 0 is handed to the
-// operating system as is (which also picks a free port), so a caller that
-// means the NATS default must say 4222. An empty host binds every interface.
-//
-// The error, if any, is one line naming the address, for example
-// "listen tcp 127.0.0.1:4222: bind: address already in use" (for port -1 the
-// address reads host:0); the cause stays reachable with [errors.Is] and
-// [errors.As].
+// Listen binds a TCP socket on host:port with [Bind] and wraps it with
+// [New].
 func Listen(host string, port int, opts ...Option) (*Listener, error) {
+	ln, err := Bind(nil, host, port)
+	if err != nil {
+		return nil, err
+	}
+	return New(ln, opts...), nil
+}
+
+// ListenFunc binds a socket, as [net.Listen] does. It is the seam through
+// which a caller (a test) hands in another kind of listener, an in-memory
+// one for example.
+type ListenFunc func(network, address string) (net.Listener, error)
+
+// Bind binds a TCP socket on host:port through listen (nil: [net.Listen]).
+// A port of -1 asks the operating system for a free port. Bind applies no
+// defaults: port 0 is handed to the operating system as is (which also
+// picks a free port), so a caller that means the NATS default must say
+// 4222. An empty host binds every interface.
+//
+// The error, if any, is one line naming the address once, for example
+// "listen tcp 127.0.0.1:4222: bind: address already in use" (for port -1
+// the address reads host:0); the cause stays reachable with [errors.Is] and
+// [errors.As].
+func Bind(listen ListenFunc, host string, port int) (net.Listener, error) {
 	bindPort := port
 	if port == -1 {
 		bindPort = 0
@@ -56,26 +71,44 @@ func Listen(host string, port int, opts ...Option) (*Listener, error) {
 		return nil, fmt.Errorf("listen tcp %s: invalid port %d (want 0-65535, or -1 for a random port)",
 			net.JoinHostPort(host, strconv.Itoa(port)), port)
 	}
-	ln, err := net.Listen("tcp", addr)
+	if listen == nil {
+		listen = net.Listen
+	}
+	ln, err := listen("tcp", addr)
 	if err != nil {
 		return nil, bindError(addr, err)
 	}
-	return New(ln, opts...), nil
+	return ln, nil
 }
 
 // bindError makes sure a failed bind names addr exactly once. The standard
-// library already does so when it got as far as the bind, but not when the
-// host did not resolve.
+// library already does so when it got as far as the bind; when the host did
+// not resolve, its message names the host a second time ("lookup HOST: no
+// such host"), so the lookup's own reason is kept and the name dropped.
 func bindError(addr string, err error) error {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return &addrError{addr: addr, msg: "lookup failed: " + dns.Err, err: err}
+	}
 	var op *net.OpError
 	if errors.As(err, &op) {
 		if op.Addr != nil {
 			return err
 		}
-		return fmt.Errorf("%s %s %s: %w", op.Op, op.Net, addr, op.Err)
+		return &addrError{addr: addr, msg: op.Err.Error(), err: err}
 	}
-	return fmt.Errorf("listen tcp %s: %w", addr, err)
+	return &addrError{addr: addr, msg: err.Error(), err: err}
 }
+
+// addrError is a failed bind of addr: its text is "listen tcp ADDR: MSG",
+// and it unwraps to the error the bind returned.
+type addrError struct {
+	addr, msg string
+	err       error
+}
+
+func (e *addrError) Error() string { return "listen tcp " + e.addr + ": " + e.msg }
+func (e *addrError) Unwrap() error { return e.err }
 
 // New wraps an existing [net.Listener]. The Listener takes ownership of l:
 // [Listener.Close] and the end of [Listener.Serve] close it.

@@ -98,7 +98,7 @@ func TestSignalsInLameDuck(t *testing.T) {
 				waitText(t, "the log", log, "listening -> lame_duck")
 				p.signal(syscall.SIGUSR2)
 			},
-			want: "Lame duck request ignored in state lame_duck (signal SIGUSR2)",
+			want: "enter_lame_duck request ignored in state lame_duck (signal SIGUSR2)",
 		},
 		{
 			name: "SIGUSR2 burst",
@@ -184,7 +184,7 @@ func TestSignalsDuringShutdown(t *testing.T) {
 			send: func(t *testing.T, p *proc, logPath string, log func() string) {
 				p.signal(syscall.SIGUSR2)
 				start := time.Now()
-				waitText(t, "the log", log, "Lame duck request ignored in state shutting_down")
+				waitText(t, "the log", log, "enter_lame_duck request ignored in state shutting_down")
 				assert.Assert(t, time.Since(start) < promptly, "ignored after %v", time.Since(start))
 			},
 		},

@@ -149,7 +149,7 @@ func loadConfig(path string, s *settings) (warnings []string, err error) {
 	}
 	m, err := conf.ParseFileWithChecks(path)
 	if err != nil {
-		return nil, fmt.Errorf("config file %s: %v", path, err)
+		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
 	for _, e := range entries(m, path, 0) {
 		// Known keys first, as nats-server: a variable named like an option

@@ -25,58 +25,106 @@ func readDeploy(t *testing.T, name string) string {
 	return string(b)
 }
 
-func TestSystemdUnitDirectives(t *testing.T) {
-	unit := readDeploy(t, "natsd.service")
-	for _, want := range []string{
-		"Type=notify-reload",
-		"ExecReload=/usr/local/bin/natsd --signal reload=/run/natsd/natsd.pid",
-		"KillSignal=SIGUSR2",
-		"WatchdogSec=",
-		"NoNewPrivileges=yes",
-		"ProtectSystem=strict",
-		"DynamicUser=yes",
-		"RuntimeDirectory=natsd",
-	} {
-		assert.Assert(t, strings.Contains(unit, "\n"+want), "natsd.service lacks %q", want)
-	}
-	assert.Assert(t, strings.Contains(unit, "\nExecStart=/usr/local/bin/natsd -c /etc/natsd/natsd.conf -P /run/natsd/natsd.pid"))
+// The systemd units: natsd.service for systemd >= 253 (Type=notify-reload)
+// and natsd-systemd252.service for older ones (Type=notify), which must
+// stay the same unit but for that line.
+var systemdUnits = []struct{ file, typ string }{
+	{"natsd.service", "Type=notify-reload"},
+	{"natsd-systemd252.service", "Type=notify"},
 }
 
-// TestSystemdUnitVerifies runs systemd-analyze verify on the unit (with the
-// test's natsd binary in place of /usr/local/bin/natsd). systemd before 253
-// does not know Type=notify-reload: there the only message allowed is that
-// one, and the unit with Type=notify must verify with no message at all.
+func TestSystemdUnitDirectives(t *testing.T) {
+	for _, u := range systemdUnits {
+		t.Run(u.file, func(t *testing.T) {
+			unit := readDeploy(t, u.file)
+			assert.Equal(t, unitLine(t, unit, "Type"), strings.TrimPrefix(u.typ, "Type="))
+			for _, want := range []string{
+				"ExecReload=/usr/local/bin/natsd --signal reload=/run/natsd/natsd.pid",
+				"KillSignal=SIGUSR2",
+				"WatchdogSec=",
+				"NoNewPrivileges=yes",
+				"ProtectSystem=strict",
+				"DynamicUser=yes",
+				"RuntimeDirectory=natsd",
+			} {
+				assert.Assert(t, strings.Contains(unit, "\n"+want), "%s lacks %q", u.file, want)
+			}
+			assert.Assert(t, strings.Contains(unit, "\nExecStart=/usr/local/bin/natsd -c /etc/natsd/natsd.conf -P /run/natsd/natsd.pid"))
+		})
+	}
+}
+
+// TestSystemdUnitsAgree: the two units differ in their Type line (and
+// their comments) only, so a change to one is made to the other.
+func TestSystemdUnitsAgree(t *testing.T) {
+	directives := func(file, typ string) []string {
+		var out []string
+		for _, l := range strings.Split(readDeploy(t, file), "\n") {
+			if l != "" && !strings.HasPrefix(l, "#") && l != typ {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	a, b := systemdUnits[0], systemdUnits[1]
+	assert.DeepEqual(t, directives(a.file, a.typ), directives(b.file, b.typ))
+}
+
+// TestSystemdUnitVerifies runs systemd-analyze verify on the units (with
+// the test's natsd binary in place of /usr/local/bin/natsd). The
+// Type=notify variant must verify with no message on any systemd; so must
+// natsd.service on systemd >= 253, while before 253 the only message
+// allowed is that Type=notify-reload is unknown.
 func TestSystemdUnitVerifies(t *testing.T) {
 	analyze, err := exec.LookPath("systemd-analyze")
 	if err != nil {
-		t.Skip("systemd-analyze is not installed (Debian package systemd); the unit is checked by TestSystemdUnitDirectives only")
+		t.Skip("systemd-analyze is not installed (Debian package systemd); the units are checked by TestSystemdUnitDirectives only")
 	}
 	out, _ := exec.Command(analyze, "--version").Output()
 	m := regexp.MustCompile(`systemd (\d+)`).FindSubmatch(out)
 	assert.Assert(t, m != nil, "systemd-analyze --version: %s", out)
 	version, _ := strconv.Atoi(string(m[1]))
-	unit := strings.ReplaceAll(readDeploy(t, "natsd.service"), "/usr/local/bin/natsd", natsdBin)
-	verify := func(body string) string {
+	verify := func(file string) string {
+		body := strings.ReplaceAll(readDeploy(t, file), "/usr/local/bin/natsd", natsdBin)
 		p := filepath.Join(t.TempDir(), "natsd.service")
 		assert.NilError(t, os.WriteFile(p, []byte(body), 0o644))
 		out, err := exec.Command(analyze, "verify", p).CombinedOutput()
 		assert.NilError(t, err, "%s", out)
 		return strings.TrimSpace(string(out))
 	}
-	got := verify(unit)
+	assert.Equal(t, verify("natsd-systemd252.service"), "", "systemd %d", version)
+	got := verify("natsd.service")
 	if version >= 253 {
 		assert.Equal(t, got, "", "systemd %d", version)
 	} else {
 		t.Logf("systemd %d predates Type=notify-reload (253): %s", version, got)
 		assert.Assert(t, got == "" || strings.HasSuffix(got, "Failed to parse service type, ignoring: notify-reload"), got)
-		assert.Equal(t, verify(strings.Replace(unit, "\nType=notify-reload", "\nType=notify", 1)), "")
 	}
 }
 
-// TestNotifyFromEnvironment: the built binary, started as systemd starts a
-// Type=notify-reload service, reports READY with its PID, a reload, pings
-// the watchdog and reports STOPPING when told to drain.
+// TestNotifyFromEnvironment: the built binary, started as systemd starts
+// either unit, reports READY with its PID, pings the watchdog, reports a
+// reload made by the unit's own ExecReload command, and reports STOPPING
+// when the unit's KillSignal tells it to drain.
 func TestNotifyFromEnvironment(t *testing.T) {
+	for _, u := range systemdUnits {
+		t.Run(u.file, func(t *testing.T) { notifyAsUnit(t, readDeploy(t, u.file)) })
+	}
+}
+
+// unitLine returns the value of the first "key=" line of unit.
+func unitLine(t *testing.T, unit, key string) string {
+	t.Helper()
+	for _, l := range strings.Split(unit, "\n") {
+		if v, ok := strings.CutPrefix(l, key+"="); ok {
+			return v
+		}
+	}
+	t.Fatalf("no %s= line", key)
+	return ""
+}
+
+func notifyAsUnit(t *testing.T, unit string) {
 	sock := filepath.Join(t.TempDir(), "notify.sock")
 	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
 	assert.NilError(t, err)
@@ -116,9 +164,13 @@ func TestNotifyFromEnvironment(t *testing.T) {
 	p := startNatsd(t)
 	assert.Equal(t, next("READY=1"), "READY=1\nMAINPID="+strconv.Itoa(p.cmd.Process.Pid)+"\nSTATUS=listening, 0 clients")
 	assert.Assert(t, strings.Contains(next("STATUS="), "WATCHDOG=1"))
-	p.signal(syscall.SIGHUP)
+	reload := strings.NewReplacer("/usr/local/bin/natsd", natsdBin, "/run/natsd/natsd.pid", p.pidFile).Replace(unitLine(t, unit, "ExecReload"))
+	argv := strings.Fields(reload)
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	assert.NilError(t, err, "ExecReload %s: %s", reload, out)
 	assert.Assert(t, strings.Contains(next("RELOADING=1"), "\nMONOTONIC_USEC="))
 	next("READY=1")
+	assert.Equal(t, unitLine(t, unit, "KillSignal"), "SIGUSR2")
 	p.signal(syscall.SIGUSR2)
 	assert.Assert(t, strings.Contains(next("STOPPING=1"), "\nEXTEND_TIMEOUT_USEC="))
 	assert.Equal(t, p.wait(), 0)

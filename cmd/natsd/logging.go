@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/natsd/natsd/lifecycle"
 	"github.com/sirupsen/logrus"
 )
 
@@ -118,9 +119,10 @@ func (r *reopenFile) Close() error {
 
 // logSink owns the logger's output: stderr, or a reopenable file.
 type logSink struct {
-	log  *logrus.Logger
-	mu   sync.Mutex // guards file
-	file *reopenFile
+	log     *logrus.Logger
+	mu      sync.Mutex // guards file and applied
+	file    *reopenFile
+	applied logSettings // the settings in effect
 }
 
 // newLogger returns a logger writing to stderr until configure is called.
@@ -133,18 +135,19 @@ func newLogger(stderr io.Writer) *logSink {
 
 // configure applies logging settings: output, format, level.
 func (s *logSink) configure(ls logSettings, stderr io.Writer) error {
-	apply, err := s.prepare(ls, stderr)
+	part, err := s.prepare(ls, stderr)
 	if err != nil {
 		return err
 	}
-	apply()
+	part.Apply()
 	return nil
 }
 
 // prepare checks logging settings and opens what they need (the log file),
-// returning a function that switches the logger over. A reload calls
-// prepare before the server accepts it and the function only once it has.
-func (s *logSink) prepare(ls logSettings, stderr io.Writer) (apply func(), err error) {
+// returning the reload part that switches the logger over and names what
+// changes. A reload calls prepare before the server accepts it, and the
+// server applies the part only once it has.
+func (s *logSink) prepare(ls logSettings, stderr io.Writer) (lifecycle.ReloadPart, error) {
 	var formatter logrus.Formatter
 	noDebug := ls.Trace && !ls.Debug
 	switch ls.Format {
@@ -160,7 +163,7 @@ func (s *logSink) prepare(ls logSettings, stderr io.Writer) (apply func(), err e
 		f.inner.TimestampFormat = time.RFC3339Nano
 		formatter = f
 	default:
-		return nil, fmt.Errorf("log_format: %q is not text or json", ls.Format)
+		return lifecycle.ReloadPart{}, fmt.Errorf("log_format: %q is not text or json", ls.Format)
 	}
 	level := logrus.InfoLevel
 	switch {
@@ -172,7 +175,7 @@ func (s *logSink) prepare(ls logSettings, stderr io.Writer) (apply func(), err e
 	var out io.Writer = stderr
 	var file *reopenFile
 	s.mu.Lock()
-	cur := s.file
+	cur, prev := s.file, s.applied
 	s.mu.Unlock()
 	if ls.File != "" {
 		if cur != nil && cur.path == ls.File {
@@ -180,24 +183,44 @@ func (s *logSink) prepare(ls logSettings, stderr io.Writer) (apply func(), err e
 		} else {
 			f, err := openLogFile(ls.File)
 			if err != nil {
-				return nil, err
+				return lifecycle.ReloadPart{}, err
 			}
 			file = f
 		}
 		out = file
 	}
-	return func() {
+	apply := func() {
 		s.log.SetFormatter(formatter)
 		s.log.SetLevel(level)
 		s.log.SetOutput(out)
 		s.mu.Lock()
 		old := s.file
-		s.file = file
+		s.file, s.applied = file, ls
 		s.mu.Unlock()
 		if old != nil && old != file {
 			old.Close()
 		}
-	}, nil
+	}
+	return lifecycle.ReloadPart{Changes: logChanges(prev, ls), Apply: apply}, nil
+}
+
+// logChanges names the logging settings that differ between old and new,
+// by their config-file names, as nats-server's reload log does ("debug =
+// true"). max_traced_msg_len is the server's option and logged by it.
+func logChanges(old, new logSettings) []string {
+	var out []string
+	add := func(name string, a, b any) {
+		if a != b {
+			out = append(out, fmt.Sprintf("%s = %v", name, b))
+		}
+	}
+	add("debug", old.Debug, new.Debug)
+	add("trace", old.Trace, new.Trace)
+	add("logtime", old.Logtime, new.Logtime)
+	add("logtime_utc", old.LogtimeUTC, new.LogtimeUTC)
+	add("log_file", old.File, new.File)
+	add("log_format", old.Format, new.Format)
+	return out
 }
 
 // close closes the log file, if any.

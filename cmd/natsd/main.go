@@ -71,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		return exitOK
 	}
 	if cli.Signal != "" {
-		msg, err := sendSignal(cli.Signal, progName)
+		msg, err := sendSignal(cli.Signal, progName, systemProcesses())
 		if err != nil {
 			fmt.Fprintf(stderr, "natsd: %v\n", err)
 			return exitError
@@ -118,11 +118,12 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		return exitError
 	}
 	defer notifier.Close()
+	deps := lifecycle.Deps{Log: log, ProgName: progName}
+	if notifier != nil {
+		deps.Notifier = notifier
+	}
 	opts := st.Server
-	opts.Log = log
-	opts.ProgName = progName
-	opts.Notifier = notifier
-	srv, err := lifecycle.New(&opts)
+	srv, err := lifecycle.New(&opts, deps)
 	if err != nil {
 		fmt.Fprintf(stderr, "natsd: %v\n", err)
 		return exitError

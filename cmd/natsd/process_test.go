@@ -23,6 +23,7 @@ import (
 // proc is a natsd process started by a test.
 type proc struct {
 	t       *testing.T
+	bin     string // the binary it runs
 	cmd     *exec.Cmd
 	dir     string
 	pidFile string
@@ -52,8 +53,14 @@ func (s *syncBuffer) String() string {
 // anything.
 func startNatsdPlain(t *testing.T, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, dir: t.TempDir(), out: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(natsdBin, args...)
+	return startBinPlain(t, natsdBin, args...)
+}
+
+// startBinPlain runs the natsd binary at bin with exactly args.
+func startBinPlain(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, bin: bin, dir: t.TempDir(), out: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	assert.NilError(t, p.cmd.Start())
 	go func() {
@@ -101,9 +108,15 @@ func (p *proc) waitLogFile(path, s string) {
 // a temp dir (plus args) and waits until the ports file exists.
 func startNatsd(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return startBin(t, natsdBin, args...)
+}
+
+// startBin is [startNatsd] with the natsd binary at bin.
+func startBin(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "natsd.pid")
-	p := startNatsdPlain(t, append([]string{"-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", dir, "-P", pidFile}, args...)...)
+	p := startBinPlain(t, bin, append([]string{"-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", dir, "-P", pidFile}, args...)...)
 	p.dir, p.pidFile = dir, pidFile
 	poll.WaitOn(t, func(poll.LogT) poll.Result {
 		select {
@@ -120,7 +133,7 @@ func startNatsd(t *testing.T, args ...string) *proc {
 }
 
 func (p *proc) portsFile() string {
-	return filepath.Join(p.dir, fmt.Sprintf("natsd_%d.ports", p.cmd.Process.Pid))
+	return filepath.Join(p.dir, fmt.Sprintf("%s_%d.ports", filepath.Base(p.bin), p.cmd.Process.Pid))
 }
 
 // url reads the client URL from the ports file.
@@ -181,7 +194,13 @@ func (p *proc) assertNoFiles() {
 // runNatsd runs natsd to completion and returns its exit code and output.
 func runNatsd(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(natsdBin, args...)
+	return runBin(t, natsdBin, args...)
+}
+
+// runBin is [runNatsd] with the natsd binary at bin.
+func runBin(t *testing.T, bin string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -272,28 +291,61 @@ func TestBindFailureIsOneLineAndExit1(t *testing.T) {
 	assert.Equal(t, len(entries), 0)
 	p.signal(syscall.SIGTERM)
 	assert.Equal(t, p.wait(), 0)
+
+	// An address that is not one is named once, with the lookup's reason.
+	code, out = runNatsd(t, "-a", "999.1.1.1", "-p", "4222")
+	assert.Equal(t, code, 1, out)
+	assert.Assert(t, strings.HasSuffix(out, "natsd: listen tcp 999.1.1.1:4222: lookup failed: no such host\n"), out)
+	assert.Equal(t, strings.Count(out, "999.1.1.1"), 2, "the start log names it once, the error once:\n%s", out)
 }
 
 // TestSignalFindsTheRunningNatsd: --signal without a PID finds the single
 // running natsd through /proc; with several it lists their PIDs and
 // refuses; a trailing * selects them all.
+//
+// --signal finds processes by its own program name, so the test runs a
+// copy of natsd under a name no other process has: it can reach only the
+// processes it started. A natsd named natsd beside them (an operator's
+// `make run`) is not touched, not even by term=*.
 func TestSignalFindsTheRunningNatsd(t *testing.T) {
-	a := startNatsd(t)
-	code, out := runNatsd(t, "--signal", "reopen")
-	// Other natsd processes may run on this machine; with ours alone it
-	// is sent, with more it is refused naming ours.
-	if code == 0 {
-		assert.Assert(t, strings.Contains(out, "sent reopen to PID "+strconv.Itoa(a.cmd.Process.Pid)), out)
-	}
-	b := startNatsd(t)
-	code, out = runNatsd(t, "--signal", "reopen")
+	bin := uniqueNatsd(t)
+	bystander := startNatsd(t)
+	a := startBin(t, bin)
+	code, out := runBin(t, bin, "--signal", "reopen")
+	assert.Equal(t, code, 0, out)
+	assert.Equal(t, out, "natsd: sent reopen to PID "+strconv.Itoa(a.cmd.Process.Pid)+"\n")
+	b := startBin(t, bin)
+	code, out = runBin(t, bin, "--signal", "reopen")
 	assert.Equal(t, code, 1, out)
 	for _, p := range []*proc{a, b} {
 		assert.Assert(t, strings.Contains(out, strconv.Itoa(p.cmd.Process.Pid)), "PID %d not listed: %s", p.cmd.Process.Pid, out)
 	}
-	assert.Assert(t, strings.Contains(out, "multiple natsd processes running"), out)
-	code, out = runNatsd(t, "--signal", "term=*")
+	assert.Assert(t, !strings.Contains(out, strconv.Itoa(bystander.cmd.Process.Pid)), "the bystander was found: %s", out)
+	assert.Assert(t, strings.Contains(out, "multiple "+filepath.Base(bin)+" processes running"), out)
+	code, out = runBin(t, bin, "--signal", "term=*")
 	assert.Equal(t, code, 0, out)
 	assert.Equal(t, a.wait(), 0)
 	assert.Equal(t, b.wait(), 0)
+
+	select {
+	case <-bystander.exited:
+		t.Fatalf("the bystander natsd exited: %v\n%s", bystander.err, bystander.out.String())
+	default:
+	}
+	nc, err := nats.Connect(bystander.url(), nats.NoReconnect())
+	assert.NilError(t, err, "the bystander natsd stopped serving")
+	nc.Close()
+	bystander.signal(syscall.SIGTERM)
+	assert.Equal(t, bystander.wait(), 0)
+}
+
+// uniqueNatsd returns the path of a link to the natsd binary under a name
+// that only this test uses (natsd-<pid>-<test>), so that --signal run from
+// it looks for processes of that name alone.
+func uniqueNatsd(t *testing.T) string {
+	t.Helper()
+	name := fmt.Sprintf("natsd-%d-%x", os.Getpid(), time.Now().UnixNano())
+	path := filepath.Join(t.TempDir(), name)
+	assert.NilError(t, os.Symlink(natsdBin, path))
+	return path
 }

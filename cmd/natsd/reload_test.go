@@ -45,6 +45,10 @@ func TestReload(t *testing.T) {
 	write("max_payload: 2048\ndebug: true\n")
 	p.signal(syscall.SIGHUP)
 	p.waitLog("listening -> listening (event reload, cause: signal SIGHUP)")
+	// The log names what changed, as nats-server's does, the command's
+	// own logging settings included.
+	p.waitLog("Reloaded: max_payload = 2048")
+	p.waitLog("Reloaded: debug = true")
 	assert.Equal(t, infoMaxPayload(t, url), 2048)
 	nc, err := nats.Connect(url, nats.NoReconnect(), nats.Name("after-reload"))
 	assert.NilError(t, err)
@@ -80,7 +84,7 @@ func TestReload(t *testing.T) {
 	write("max_payload: 3000\n")
 	code, out := runNatsd(t, "--signal", "reload="+strconv.Itoa(p.cmd.Process.Pid))
 	assert.Equal(t, code, 0, out)
-	p.waitLog("cause: signal SIGHUP): MaxPayload=3000")
+	p.waitLog("cause: signal SIGHUP): max_payload = 3000, debug = false")
 	assert.Equal(t, infoMaxPayload(t, url), 3000)
 
 	p.signal(syscall.SIGTERM)

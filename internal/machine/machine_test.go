@@ -24,10 +24,46 @@ func spec() *Spec {
 			{Name: "kick", Src: []string{"closed", "open"}, Dst: "broken"},
 			{Name: "paint", Src: []string{"closed"}, Dst: "closed"},
 		},
+		NoMoves: []NoMove{
+			{Event: "open", Src: []string{"open"}, Answer: Idempotent, Doc: "already open"},
+			{Event: "kick", Src: []string{"broken"}, Answer: Ignore, Doc: "nothing left to break"},
+		},
 		StateDocs:    map[string]string{"closed": "c", "open": "o", "broken": "b"},
 		EventDocs:    map[string]string{"open": "o", "close": "c", "kick": "k", "paint": "p"},
+		Senders:      map[string]string{"open": "hand", "close": "wind", "kick": "foot", "open/kick": "boot", "paint": "brush"},
 		CallbackDocs: map[string]string{"enter_open": "e", "leave_state": "l", "before_paint": "b", "after_event": "a"},
 	}
+}
+
+// TestAnswers: every pair answers as declared: moves where Events say,
+// ignored or idempotent where NoMoves say, refused everywhere else; an
+// answer is settled when no later state can change it.
+func TestAnswers(t *testing.T) {
+	s := spec()
+	cases := []struct {
+		state, event string
+		want         Answer
+		settled      bool
+	}{
+		{"closed", "open", Move, false},
+		{"open", "open", Idempotent, false}, // kick leads to broken, where open is refused
+		{"closed", "close", Refuse, false},  // open leads to open, where close moves
+		{"broken", "kick", Ignore, true},
+		{"broken", "open", Refuse, true},
+		{"broken", "paint", Refuse, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.state+"/"+tc.event, func(t *testing.T) {
+			assert.Equal(t, s.Answer(tc.state, tc.event), tc.want)
+			got, settled := s.Settled(tc.state, tc.event)
+			assert.Equal(t, got, tc.want)
+			assert.Equal(t, settled, tc.settled)
+		})
+	}
+	assert.Equal(t, s.NoMoveDoc("broken", "kick"), "nothing left to break")
+	assert.Equal(t, s.NoMoveDoc("closed", "kick"), "")
+	assert.Equal(t, s.Sender("closed", "kick"), "foot")
+	assert.Equal(t, s.Sender("open", "kick"), "boot")
 }
 
 func TestValidateRefusesInconsistentDeclarations(t *testing.T) {
@@ -47,6 +83,13 @@ func TestValidateRefusesInconsistentDeclarations(t *testing.T) {
 		{"event without doc", func(s *Spec) { delete(s.EventDocs, "kick") }, `event "kick" has no doc`},
 		{"misspelled callback", func(s *Spec) { s.CallbackDocs["enter_opne"] = "x" }, `names no declared state`},
 		{"callback without prefix", func(s *Spec) { s.CallbackDocs["open"] = "x" }, `has no before_/leave_/enter_/after_ prefix`},
+		{"no-move on a moving pair", func(s *Spec) { s.NoMoves[0].Src = []string{"closed"} }, `moves from "closed" and has a no-move answer there too`},
+		{"no-move answer that moves", func(s *Spec) { s.NoMoves[0].Answer = Move }, `must be ignored or idempotent, not moves`},
+		{"no-move without doc", func(s *Spec) { s.NoMoves[1].Doc = "" }, `no-move answer to "kick" has no doc`},
+		{"no-move for undeclared event", func(s *Spec) { s.NoMoves[1].Event = "lock" }, `no-move answer for undeclared event "lock"`},
+		{"no-move declared twice", func(s *Spec) { s.NoMoves = append(s.NoMoves, s.NoMoves[1]) }, `declared twice in "broken"`},
+		{"edge without sender", func(s *Spec) { delete(s.Senders, "close") }, `transition open -close-> closed has no sender`},
+		{"sender for undeclared event", func(s *Spec) { s.Senders["ajar/open"] = "x" }, `senders for undeclared "ajar/open"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,14 +2,16 @@ package machine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/looplab/fsm"
 )
 
-// Spec is one declared state machine: the looplab/fsm declaration plus the
-// documentation that fsmgen prints beside it.
+// Spec is one declared state machine: the looplab/fsm declaration, the
+// answers to the requests it does not move on, and the documentation that
+// fsmgen prints beside them.
 type Spec struct {
 	// Name is a short lower-case name ("server", "connection").
 	Name string
@@ -20,10 +22,19 @@ type Spec struct {
 	States []string
 	// Events is the looplab/fsm declaration itself.
 	Events fsm.Events
+	// NoMoves declares the pairs (state, event) that move nothing but are
+	// not refused: ignored, or idempotent. Every other pair that Events
+	// does not declare is refused. See [Spec.Answer].
+	NoMoves []NoMove
 	// StateDocs says, for each state, what holds while the machine is in it.
 	StateDocs map[string]string
 	// EventDocs says, for each event, who sends it (signal, API call, timer).
 	EventDocs map[string]string
+	// Senders names who sends each event in a few words, for the edge
+	// labels of the diagrams ("SIGUSR2, --signal ldm, API"). A key is an
+	// event, or "state/event" for the edge from that state when its
+	// senders differ. Every declared transition must have one.
+	Senders map[string]string
 	// CallbackDocs says what each callback does, keyed by the looplab/fsm
 	// callback key ("before_start", "enter_closing", ...).
 	CallbackDocs map[string]string
@@ -47,22 +58,19 @@ func (s *Spec) EventNames() []string {
 // declaration does not allow event in state.
 func (s *Spec) Next(state, event string) (string, bool) {
 	for _, e := range s.Events {
-		if e.Name != event {
-			continue
-		}
-		for _, src := range e.Src {
-			if src == state {
-				return e.Dst, true
-			}
+		if e.Name == event && slices.Contains(e.Src, state) {
+			return e.Dst, true
 		}
 	}
 	return "", false
 }
 
 // Callbacks returns the callback keys that run, in looplab/fsm's order, when
-// event fires in state: named before generic at each step, leave and enter
-// only when the state changes. It lists only keys documented in
-// CallbackDocs, since those are the callbacks the machine registers.
+// event fires in state: at each step (before, leave, enter, after) the named
+// key before the generic one, leave and enter only when the state changes.
+// It lists only keys documented in CallbackDocs, generic ones included,
+// since those are the callbacks the machine registers; nil when the
+// declaration does not move on event in state.
 func (s *Spec) Callbacks(state, event string) []string {
 	dst, ok := s.Next(state, event)
 	if !ok {
@@ -138,12 +146,47 @@ func (s *Spec) Validate() error {
 			return err
 		}
 	}
+	if err := s.validateNoMoves(states, events); err != nil {
+		return err
+	}
+	return s.validateSenders(states, events)
+}
+
+// Sender returns who sends event on its edge from state, for diagrams.
+func (s *Spec) Sender(from, event string) string {
+	if v, ok := s.Senders[from+"/"+event]; ok {
+		return v
+	}
+	return s.Senders[event]
+}
+
+// validateSenders checks that every declared transition has a sender and
+// every key names a declared event (and state).
+func (s *Spec) validateSenders(states, events map[string]bool) error {
+	for k := range s.Senders {
+		st, ev, scoped := strings.Cut(k, "/")
+		if !scoped {
+			st, ev = "", k
+		}
+		if !events[ev] || (scoped && !states[st]) {
+			return fmt.Errorf("%s machine: senders for undeclared %q", s.Name, k)
+		}
+	}
+	for _, e := range s.Events {
+		for _, src := range e.Src {
+			if s.Sender(src, e.Name) == "" {
+				return fmt.Errorf("%s machine: transition %s -%s-> %s has no sender", s.Name, src, e.Name, e.Dst)
+			}
+		}
+	}
 	return nil
 }
 
-// CheckCallbacks checks that every key of cbs names a declared state or
-// event with an explicit prefix and is documented in CallbackDocs, so that a
-// misspelled key fails loudly instead of never running.
+// CheckCallbacks checks that every key is one of looplab/fsm's generic keys
+// (before_event, leave_state, enter_state, after_event) or names a declared
+// state or event with an explicit prefix, and that every named key is
+// documented in CallbackDocs, so that a misspelled key fails loudly instead
+// of never running.
 func (s *Spec) CheckCallbacks(keys []string) error {
 	states := map[string]bool{}
 	for _, st := range s.States {

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -241,6 +242,26 @@ func FitConnections(want, perConn, reserve int) (n int, restore func(), note str
 	}
 	note = fmt.Sprintf("capped at %d of %d connections: the RLIMIT_NOFILE hard limit is %d and this machine does not allow raising it (no CAP_SYS_RESOURCE)", n, want, old.Max)
 	return n, restore, note, nil
+}
+
+// ScaleConnections is the preamble of the scale suites: it returns how
+// many connections the test holds (1,000, or 20,000 under NATSD_SOAK=1,
+// fewer if the file-descriptor limit cannot be raised that far, with a
+// note, also logged, saying why), having raised the limit for one descriptor per
+// connection plus reserve (restored at the end of the test). It skips the
+// test when fewer than 1,000 fit.
+func ScaleConnections(t testing.TB, reserve int) (n int, note string) {
+	t.Helper()
+	want := Size(1000, 20000)
+	n, restore, note, err := FitConnections(want, 1, reserve)
+	if err != nil || n < 1000 {
+		t.Skipf("scale shutdown needs a file-descriptor limit above %d for %d connections: %v (%s)", want+reserve, want, err, note)
+	}
+	t.Cleanup(restore)
+	if note != "" {
+		t.Logf("NOTE: %s", note)
+	}
+	return n, note
 }
 
 // RaiseFDLimit makes sure RLIMIT_NOFILE allows at least need descriptors,

@@ -114,7 +114,7 @@ func TestRootAndUnknownPaths(t *testing.T) {
 	m := newMonitor(newFake())
 	code, body := get(t, m, "/")
 	assert.Equal(t, code, http.StatusOK)
-	for _, p := range []string{VarzPath, ConnzPath, HealthzPath, LifecyclezPath} {
+	for _, p := range []string{VarzPath, ConnzPath, RoutezPath, GatewayzPath, LeafzPath, AccountzPath, JszPath, HealthzPath, LifecyclezPath} {
 		assert.Check(t, cmp.Contains(string(body), `href=".`+p+`"`))
 	}
 	var e errorBody

@@ -17,11 +17,16 @@ const (
 	ConnzPath      = "/connz"
 	HealthzPath    = "/healthz"
 	LifecyclezPath = "/lifecyclez"
+	RoutezPath     = "/routez"
+	GatewayzPath   = "/gatewayz"
+	LeafzPath      = "/leafz"
+	AccountzPath   = "/accountz"
+	JszPath        = "/jsz"
 )
 
 // paths lists the endpoints in the order the index and http_req_stats show
 // them.
-var paths = []string{RootPath, VarzPath, ConnzPath, HealthzPath, LifecyclezPath}
+var paths = []string{RootPath, VarzPath, ConnzPath, RoutezPath, GatewayzPath, LeafzPath, AccountzPath, JszPath, HealthzPath, LifecyclezPath}
 
 // Monitor answers the monitoring endpoints for one [Source]. It is an
 // [http.Handler]; build it with [New].
@@ -49,6 +54,11 @@ func New(src Source) *Monitor {
 	m.mux.HandleFunc(ConnzPath, m.handleConnz)
 	m.mux.HandleFunc(HealthzPath, m.handleHealthz)
 	m.mux.HandleFunc(LifecyclezPath, m.handleLifecyclez)
+	m.mux.HandleFunc(RoutezPath, m.handleRoutez)
+	m.mux.HandleFunc(GatewayzPath, m.handleGatewayz)
+	m.mux.HandleFunc(LeafzPath, m.handleLeafz)
+	m.mux.HandleFunc(AccountzPath, m.handleAccountz)
+	m.mux.HandleFunc(JszPath, m.handleJsz)
 	return m
 }
 
@@ -108,11 +118,27 @@ func (m *Monitor) handleRoot(w http.ResponseWriter, r *http.Request) {
 	m.count(RootPath)
 	cfg := m.src.Config()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprintf(w, indexHTML, html.EscapeString(cfg.Version), html.EscapeString(cfg.ServerName),
-		VarzPath, VarzPath, ConnzPath, ConnzPath, HealthzPath, HealthzPath, LifecyclezPath, LifecyclezPath)
+	fmt.Fprintf(w, indexHead, html.EscapeString(cfg.Version), html.EscapeString(cfg.ServerName))
+	for _, e := range index {
+		fmt.Fprintf(w, "<a href=\".%s\">%s <span class=\"endpoint\">%s</span></a>\n", e.path, e.title, e.path)
+	}
+	fmt.Fprint(w, "</body>\n</html>\n")
 }
 
-const indexHTML = `<!DOCTYPE html>
+// index lists the endpoints on the index page, with nats-server's titles.
+var index = []struct{ title, path string }{
+	{"General", VarzPath},
+	{"Connections", ConnzPath},
+	{"Routes", RoutezPath},
+	{"Gateways", GatewayzPath},
+	{"Leaf Nodes", LeafzPath},
+	{"Accounts", AccountzPath},
+	{"JetStream", JszPath},
+	{"Health Probe", HealthzPath},
+	{"Lifecycle", LifecyclezPath},
+}
+
+const indexHead = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -126,10 +152,4 @@ const indexHTML = `<!DOCTYPE html>
 <body>
 <h1>natsd v%s</h1>
 <p>%s</p>
-<a href=".%s">General <span class="endpoint">%s</span></a>
-<a href=".%s">Connections <span class="endpoint">%s</span></a>
-<a href=".%s">Health Probe <span class="endpoint">%s</span></a>
-<a href=".%s">Lifecycle <span class="endpoint">%s</span></a>
-</body>
-</html>
 `

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/natsd/natsd/conn"
+	"github.com/natsd/natsd/internal/machine"
 )
 
 // Source is what the endpoints read from a server. Every method must be
@@ -76,11 +77,6 @@ type State struct {
 	Ready bool
 }
 
-// Transition is one recorded move of the server's state machine.
-type Transition struct {
-	From  string    `json:"from"`
-	To    string    `json:"to"`
-	Event string    `json:"event"`
-	Cause string    `json:"cause,omitempty"`
-	At    time.Time `json:"at"`
-}
+// Transition is one recorded move of the server's state machine, as the
+// machine package records it (from, to, event, cause, time).
+type Transition = machine.Transition

@@ -99,13 +99,11 @@ func (d *daemon) reload(cause string) error {
 	if err != nil {
 		return err
 	}
-	apply, err := d.sink.prepare(st.Log, d.stderr)
+	logging, err := d.sink.prepare(st.Log, d.stderr)
 	if err != nil {
 		return err
 	}
-	opts := st.Server
-	opts.OnApply = apply
-	if err := d.srv.Reload(&opts, cause); err != nil {
+	if err := d.srv.Reload(&st.Server, cause, logging); err != nil {
 		return err
 	}
 	for _, w := range warnings {

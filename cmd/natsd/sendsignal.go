@@ -22,10 +22,11 @@ var signalCommands = map[string]syscall.Signal{
 }
 
 // sendSignal runs `natsd --signal CMD[=PID|PIDFILE]`: it sends the signal to
-// the given process, or to the single running natsd. Several running is an
-// error listing their PIDs; a trailing * makes the PID a prefix ("=*"
-// selects every running natsd), as in nats-server.
-func sendSignal(arg string, progName string) (string, error) {
+// the given process, or to the single running natsd, as procs finds it by
+// progName. Several running is an error listing their PIDs; a trailing *
+// makes the PID a prefix ("=*" selects every running natsd), as in
+// nats-server.
+func sendSignal(arg string, progName string, procs processTable) (string, error) {
 	cmd, target, _ := strings.Cut(arg, "=")
 	sig, ok := signalCommands[cmd]
 	if !ok {
@@ -41,7 +42,7 @@ func sendSignal(arg string, progName string) (string, error) {
 		}
 		pids = []int{pid}
 	} else {
-		found, err := findRunning(progName)
+		found, err := procs.Find(progName)
 		if err != nil {
 			return "", err
 		}
@@ -59,7 +60,7 @@ func sendSignal(arg string, progName string) (string, error) {
 	}
 	var errs []error
 	for _, pid := range pids {
-		if err := syscall.Kill(pid, sig); err != nil {
+		if err := procs.Signal(pid, sig); err != nil {
 			errs = append(errs, fmt.Errorf("signal %s to PID %d: %w", cmd, pid, err))
 		}
 	}
@@ -85,32 +86,54 @@ func resolvePid(target string) (int, error) {
 	return pid, nil
 }
 
-// findRunning lists the PIDs of running processes whose executable name is
-// progName, other than this one, from /proc.
-func findRunning(progName string) ([]int, error) {
-	entries, err := os.ReadDir("/proc")
+// processTable is what --signal needs from the operating system: the
+// running processes by executable name, and a way to signal one. It is a
+// seam so that the lookup is tested on a table the test makes, never on
+// the processes of the machine.
+type processTable interface {
+	// Find lists the PIDs of running processes, other than this one,
+	// whose executable name (the base name of argv[0]) is name, in
+	// increasing order.
+	Find(name string) ([]int, error)
+	// Signal sends sig to pid.
+	Signal(pid int, sig syscall.Signal) error
+}
+
+// procFS is the process table of a Linux /proc file system mounted at
+// root ("/proc").
+type procFS struct {
+	root string
+	self int // this process, never listed
+}
+
+// systemProcesses is the process table of this machine.
+func systemProcesses() procFS { return procFS{root: "/proc", self: os.Getpid()} }
+
+func (p procFS) Find(name string) ([]int, error) {
+	entries, err := os.ReadDir(p.root)
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
 	}
-	self := os.Getpid()
 	var pids []int
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
+		if err != nil || pid == p.self {
 			continue
 		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		cmdline, err := os.ReadFile(filepath.Join(p.root, e.Name(), "cmdline"))
 		if err != nil || len(cmdline) == 0 {
 			continue
 		}
 		arg0, _, _ := strings.Cut(string(cmdline), "\x00")
-		if filepath.Base(arg0) == progName {
+		if filepath.Base(arg0) == name {
 			pids = append(pids, pid)
 		}
 	}
 	sort.Ints(pids)
 	return pids, nil
 }
+
+func (procFS) Signal(pid int, sig syscall.Signal) error { return syscall.Kill(pid, sig) }
 
 func joinInts(xs []int) string {
 	s := make([]string, len(xs))
