@@ -29,12 +29,23 @@ func (s *Server) beforeStart(_ context.Context, e *fsm.Event) {
 		e.Cancel(err)
 		return
 	}
+	undoCluster, err := s.bindCluster(o, ln.Port(), &ports)
+	if err != nil {
+		ln.Close()
+		ln.Wait()
+		for _, x := range extra {
+			x.close()
+		}
+		e.Cancel(err)
+		return
+	}
 	undo := func() {
 		ln.Close()
 		ln.Wait()
 		for _, x := range extra {
 			x.close()
 		}
+		undoCluster()
 	}
 	pidFile := o.PidFile
 	if pidFile != "" {
@@ -78,6 +89,7 @@ func (s *Server) enterListening(_ context.Context, _ *fsm.Event) {
 		}()
 	}
 	s.log.Infof("Listening for client connections on %s", joinHostPort(s.opts.Load().Host, ln.Port()))
+	s.serveCluster()
 	s.log.Infof("Server is ready")
 	go func() {
 		if err := ln.Serve(s.serveConn); err != nil {

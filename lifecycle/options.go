@@ -72,6 +72,9 @@ type Options struct {
 	SystemAccount    string
 	NoSystemAccount  bool
 
+	// Cluster configures the routes to other servers (cluster_options.go).
+	Cluster ClusterOptions
+
 	// ConfigFile is the file the options were read from ("" for none); it is
 	// what a reload re-reads.
 	ConfigFile string
@@ -141,6 +144,7 @@ func (o *Options) SetDefaults() {
 	if o.SystemAccount == "" && !o.NoSystemAccount {
 		o.SystemAccount = DefaultSystemAccount
 	}
+	o.Cluster.setDefaults()
 }
 
 // Validate reports the first option that cannot work, naming it, as one
@@ -185,6 +189,9 @@ func (o *Options) Validate() error {
 	}
 	if o.LameDuckDuration > 0 && o.LameDuckGracePeriod >= o.LameDuckDuration {
 		errs = append(errs, fmt.Errorf("lame_duck_grace_period (%v) must be less than lame_duck_duration (%v)", o.LameDuckGracePeriod, o.LameDuckDuration))
+	}
+	if err := o.Cluster.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return errs[0]

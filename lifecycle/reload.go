@@ -44,6 +44,7 @@ var fixedOptions = []struct {
 	{"max_closed_clients", func(o *Options) any { return o.MaxClosedClients }},
 	{"system_account", func(o *Options) any { return o.SystemAccount }},
 	{"no_system_account", func(o *Options) any { return o.NoSystemAccount }},
+	{"cluster", func(o *Options) any { return o.Cluster.fixed() }},
 }
 
 // beforeReload validates the new options, refuses changes that cannot be
@@ -124,7 +125,8 @@ func (s *Server) afterReload(_ context.Context, e *fsm.Event) {
 	}
 	s.mu.Unlock()
 	s.opts.Store(plan.opts)
-	s.cfg.Store(s.connConfig(plan.opts, port))
+	s.storeConnConfig(plan.opts, port)
+	s.reloadCluster(plan.opts)
 	if plan.opts.OnApply != nil {
 		plan.opts.OnApply()
 	}
