@@ -42,6 +42,9 @@ type CLI struct {
 	TLSCACert string `name:"tlscacert" group:"TLS" placeholder:"FILE" help:"CA certificate to verify clients with."`
 	TLSVerify bool   `name:"tlsverify" group:"TLS" help:"Enable TLS and require verified client certificates."`
 
+	// Cluster (config_cluster.go)
+	ClusterFlags `embed:""`
+
 	Version bool `short:"v" name:"version" help:"Print the version and exit."`
 }
 
