@@ -1,5 +1,5 @@
 // Package monitor serves a natsd server's HTTP monitoring endpoints —
-// /varz, /connz, /healthz, /lifecyclez and the index at / — and the
+// /varz, /connz, /routez, /healthz, /lifecyclez and the index at / — and the
 // profiling handlers. JSON field names follow nats-server's monitor.go, so
 // dashboards and tools written for nats-server read natsd too; /lifecyclez
 // and the "state" field of /varz are natsd's own.

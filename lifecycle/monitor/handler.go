@@ -17,11 +17,12 @@ const (
 	ConnzPath      = "/connz"
 	HealthzPath    = "/healthz"
 	LifecyclezPath = "/lifecyclez"
+	RoutezPath     = "/routez"
 )
 
 // paths lists the endpoints in the order the index and http_req_stats show
 // them.
-var paths = []string{RootPath, VarzPath, ConnzPath, HealthzPath, LifecyclezPath}
+var paths = []string{RootPath, VarzPath, ConnzPath, RoutezPath, HealthzPath, LifecyclezPath}
 
 // Monitor answers the monitoring endpoints for one [Source]. It is an
 // [http.Handler]; build it with [New].
@@ -49,6 +50,7 @@ func New(src Source) *Monitor {
 	m.mux.HandleFunc(ConnzPath, m.handleConnz)
 	m.mux.HandleFunc(HealthzPath, m.handleHealthz)
 	m.mux.HandleFunc(LifecyclezPath, m.handleLifecyclez)
+	m.mux.HandleFunc(RoutezPath, m.handleRoutez)
 	return m
 }
 
@@ -109,7 +111,7 @@ func (m *Monitor) handleRoot(w http.ResponseWriter, r *http.Request) {
 	cfg := m.src.Config()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprintf(w, indexHTML, html.EscapeString(cfg.Version), html.EscapeString(cfg.ServerName),
-		VarzPath, VarzPath, ConnzPath, ConnzPath, HealthzPath, HealthzPath, LifecyclezPath, LifecyclezPath)
+		VarzPath, VarzPath, ConnzPath, ConnzPath, RoutezPath, RoutezPath, HealthzPath, HealthzPath, LifecyclezPath, LifecyclezPath)
 }
 
 const indexHTML = `<!DOCTYPE html>
@@ -128,6 +130,7 @@ const indexHTML = `<!DOCTYPE html>
 <p>%s</p>
 <a href=".%s">General <span class="endpoint">%s</span></a>
 <a href=".%s">Connections <span class="endpoint">%s</span></a>
+<a href=".%s">Routes <span class="endpoint">%s</span></a>
 <a href=".%s">Health Probe <span class="endpoint">%s</span></a>
 <a href=".%s">Lifecycle <span class="endpoint">%s</span></a>
 </body>
