@@ -29,6 +29,7 @@ type guideData struct {
 	Banner           string
 	Template         string
 	Server, Conn     machineData
+	Route            machineData
 	LameDuckDuration string
 	LameDuckGrace    string
 	LameDuckWindow   string
@@ -63,6 +64,7 @@ func lifecycleDoc() ([]byte, error) {
 		Template:         "fsmgen/" + templateFile,
 		Server:           newMachineData(machines[0]),
 		Conn:             newMachineData(machines[1]),
+		Route:            newMachineData(machines[2]),
 		LameDuckDuration: human(lifecycle.DefaultLameDuckDuration),
 		LameDuckGrace:    human(lifecycle.DefaultLameDuckGracePeriod),
 		LameDuckWindow:   human(lifecycle.DefaultLameDuckDuration - lifecycle.DefaultLameDuckGracePeriod),
