@@ -265,4 +265,3 @@ func TestMaxControlLine(t *testing.T) {
 	assert.Equal(t, p.eof(), "-ERR 'maximum control line exceeded'\r\n")
 	tc.closedFor(conn.MaxControlLineExceeded, 1)
 }
-
