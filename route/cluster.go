@@ -103,11 +103,11 @@ func (c *Cluster) Serve(ln *listener.Listener) {
 	c.mu.Unlock()
 	c.log.Infof("Cluster name is %s", cfg.Name)
 	c.log.Infof("Listening for route connections on %s", net.JoinHostPort(cfg.Host, strconv.Itoa(ln.Port())))
-	go func() {
+	c.goRoutine(func() {
 		if err := ln.Serve(c.accept); err != nil {
 			c.log.Errorf("Route accept loop stopped: %v", err)
 		}
-	}()
+	})
 	c.mu.Lock()
 	for _, u := range cfg.Routes {
 		c.solicitLocked(u, Explicit, gossipDefault, 0, true)

@@ -193,7 +193,10 @@ func (r *Route) queue(b []byte) bool {
 		r.cl.trace(r, "->>", b)
 	}
 	if over {
-		r.Close(conn.SlowConsumerPendingBytes)
+		// Closed from a goroutine of its own: queue may run inside
+		// another route's callback (gossip), under that route's fire lock.
+		r.recordReason(conn.SlowConsumerPendingBytes)
+		r.cl.goRoutine(func() { r.Close(conn.SlowConsumerPendingBytes) })
 	}
 	return true
 }
