@@ -288,3 +288,34 @@ func TestClusterReloadRoutes(t *testing.T) {
 	err := n.Reload(&o, "test")
 	assert.ErrorContains(t, err, "cannot change cluster")
 }
+
+// TestClusterShutdownClosesRoutesAfterClients: shutdown closes the routes
+// only once every client is closed, so what the clients published last
+// can still leave; the other server sees the route close (ServerShutdown
+// on this side) and redials its configured route.
+func TestClusterShutdownClosesRoutesAfterClients(t *testing.T) {
+	n1 := startClusterNatsd(t, "n1", nil, nil)
+	n2 := startClusterNatsd(t, "n2", []string{n1.routeURL()}, nil)
+	waitMesh(t, n1, n2)
+	connectTo(t, n1.clientURL())
+	connectTo(t, n1.clientURL())
+	assert.NilError(t, n1.Shutdown())
+	var lastClient time.Time
+	for _, c := range n1.Closed() {
+		if c.Stop.After(lastClient) {
+			lastClient = c.Stop
+		}
+	}
+	assert.Equal(t, len(n1.Closed()), 2)
+	var routeClosing time.Time
+	for _, tr := range n1.Cluster().History() {
+		if tr.From == "active" && tr.To == "closing" {
+			routeClosing = tr.At
+			assert.Equal(t, tr.Cause, conn.ServerShutdown.String())
+		}
+	}
+	assert.Assert(t, !routeClosing.IsZero())
+	assert.Assert(t, !routeClosing.Before(lastClient), "route closed at %v, before the last client at %v", routeClosing, lastClient)
+	waitFor(t, "n2 to lose the route", func() bool { return len(n2.Cluster().Routes()) == 0 })
+	waitFor(t, "n2 to redial", func() bool { return n2.logs.count("event dial_failed") >= 1 })
+}
