@@ -156,3 +156,22 @@ func (c *ClusterOptions) routeURLs() []*url.URL {
 	}
 	return out
 }
+
+// String describes the options for logs (the reload line) without the
+// password, in the route URLs too.
+func (c ClusterOptions) String() string {
+	if !c.Enabled() {
+		return "{no cluster}"
+	}
+	routes := make([]string, 0, len(c.Routes))
+	for _, r := range c.Routes {
+		if u, err := url.Parse(r); err == nil {
+			routes = append(routes, u.Redacted())
+		} else {
+			routes = append(routes, r)
+		}
+	}
+	f := c.fixed()
+	return fmt.Sprintf("{%s routes %v connect_retries %d connect_backoff %v ping_interval %v ping_max %d}",
+		strings.TrimSuffix(strings.TrimPrefix(f.String(), "{"), "}"), routes, c.ConnectRetries, c.ConnectBackoff, c.PingInterval, c.PingMax)
+}
