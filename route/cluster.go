@@ -473,6 +473,13 @@ func hasRoute(cfg *Config, u *url.URL) bool {
 	return false
 }
 
+// isStopping reports whether StopAccepting was called.
+func (c *Cluster) isStopping() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopping
+}
+
 // isSelf reports whether host:port is this server's own route listener.
 func (c *Cluster) isSelf(hostport string) bool {
 	c.mu.Lock()

@@ -233,8 +233,12 @@ func (r *Route) processFirstInfo(info *Info) error {
 		return nil
 	}
 	if r.State() == Handshaking {
-		// before_registered refused it: another route to that server is
-		// registered.
+		// before_registered refused it: the server is stopping, or another
+		// route to that server is registered.
+		if r.cl.isStopping() {
+			r.Close(conn.ServerShutdown)
+			return errClosed
+		}
 		r.cl.log.Debugf("%s - Detected duplicate remote route %q", r, info.ID)
 		r.Close(conn.DuplicateRoute)
 	}
