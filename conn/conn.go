@@ -161,8 +161,11 @@ func (c *Conn) Run(spawn func(func())) {
 }
 
 // sendInfo queues the INFO line; ldm marks the lame-duck announcement.
-func (c *Conn) sendInfo(ldm bool) {
-	info := c.cfg.Info
+func (c *Conn) sendInfo(ldm bool) { c.sendInfoFrom(c.cfg.Info, ldm) }
+
+// sendInfoFrom queues info as the INFO line, with this connection's
+// client_id and client_ip.
+func (c *Conn) sendInfoFrom(info Info, ldm bool) {
 	info.ClientID = c.cid
 	info.ClientIP = c.host
 	info.LameDuckMode = ldm

@@ -1,10 +1,11 @@
-// Command fsmgen draws natsd's two declared state machines, the server's
-// ([lifecycle.Machine]) and each connection's ([conn.Machine]), and writes
+// Command fsmgen draws natsd's declared state machines, the server's
+// ([lifecycle.Machine]), each connection's ([conn.Machine]) and each
+// route's ([route.Machine]), and writes
 // the pictures, tables and the lifecycle guide into a docs directory:
 //
 //	go run ./fsmgen -out docs    # what `make docs` and `go generate ./lifecycle` run
 //
-// For each machine NAME ("server", "connection") it writes NAME.mmd (a
+// For each machine NAME ("server", "connection", "route") it writes NAME.mmd (a
 // Mermaid stateDiagram-v2), NAME.dot (Graphviz), NAME.svg (the DOT rendered
 // in pure Go by github.com/goccy/go-graphviz) and NAME-transitions.md (every
 // state × every event → next state or "refused", and the callbacks each

@@ -7,6 +7,7 @@ import (
 	"github.com/natsd/natsd/conn"
 	"github.com/natsd/natsd/internal/machine"
 	"github.com/natsd/natsd/lifecycle"
+	"github.com/natsd/natsd/route"
 )
 
 // banner is the phrase every generated file carries near its top.
@@ -23,6 +24,7 @@ type decl struct {
 var machines = []decl{
 	{spec: lifecycle.Machine, name: "lifecycle.Machine", file: "lifecycle/state.go"},
 	{spec: conn.Machine, name: "conn.Machine", file: "conn/machine.go"},
+	{spec: route.Machine, name: "route.Machine", file: "route/machine.go"},
 }
 
 // file is one generated file: its name inside the output directory and its

@@ -31,6 +31,7 @@ type guideData struct {
 	Banner           string
 	Template         string
 	Server, Conn     machineData
+	Route            machineData
 	LameDuckDuration string
 	LameDuckGrace    string
 	LameDuckWindow   string
@@ -62,10 +63,11 @@ func lifecycleDoc() ([]byte, error) {
 		return nil, fmt.Errorf("parse %s: %w", templateFile, err)
 	}
 	data := guideData{
-		Banner:           strings.TrimSuffix(mdBanner("fsmgen/"+templateFile+", lifecycle.Machine and conn.Machine"), "\n"),
+		Banner:           strings.TrimSuffix(mdBanner("fsmgen/"+templateFile+", lifecycle.Machine, conn.Machine and route.Machine"), "\n"),
 		Template:         "fsmgen/" + templateFile,
 		Server:           newMachineData(machines[0]),
 		Conn:             newMachineData(machines[1]),
+		Route:            newMachineData(machines[2]),
 		LameDuckDuration: human(lifecycle.DefaultLameDuckDuration),
 		LameDuckGrace:    human(lifecycle.DefaultLameDuckGracePeriod),
 		LameDuckWindow:   human(lifecycle.DefaultLameDuckDuration - lifecycle.DefaultLameDuckGracePeriod),

@@ -207,7 +207,7 @@ func reasonsDoc() string {
 // readmeDoc is README.md: the index of docs/.
 func readmeDoc() string {
 	var b strings.Builder
-	b.WriteString(mdBanner("lifecycle.Machine and conn.Machine"))
+	b.WriteString(mdBanner("lifecycle.Machine, conn.Machine and route.Machine"))
 	b.WriteString("\n# natsd documentation\n\n")
 	fmt.Fprintf(&b, "- [%s](%s): how the server and its connections start, drain and stop, "+
 		"for an operator planning a rolling restart.\n", lifecycleFile, lifecycleFile)

@@ -60,9 +60,7 @@ func (s *Server) leaveLameDuck(_ context.Context, _ *fsm.Event) {
 func (s *Server) drain(ctx context.Context, clients []*conn.Conn, began time.Time, duration, grace time.Duration) {
 	defer s.loops.Done()
 	if len(clients) > 0 {
-		for _, c := range clients {
-			c.SendLameDuckInfo()
-		}
+		s.announceLameDuck(clients)
 		timer := time.NewTimer(time.Until(began.Add(grace)))
 		defer timer.Stop()
 		if !wait(ctx, timer) {

@@ -32,12 +32,23 @@ func (s *Server) beforeStart(_ context.Context, e *fsm.Event) {
 		e.Cancel(err)
 		return
 	}
+	undoCluster, err := s.bindCluster(o, ln.Port(), &ports)
+	if err != nil {
+		ln.Close()
+		ln.Wait()
+		for _, x := range extra {
+			x.close()
+		}
+		e.Cancel(err)
+		return
+	}
 	undo := func() {
 		ln.Close()
 		ln.Wait()
 		for _, x := range extra {
 			x.close()
 		}
+		undoCluster()
 	}
 	pidFile := o.PidFile
 	if pidFile != "" {
@@ -82,6 +93,7 @@ func (s *Server) enterListening(_ context.Context, _ *fsm.Event) {
 		s.serveActor(x.name+" listener", x.serve)
 	}
 	s.log.Infof("Listening for client connections on %s", joinHostPort(s.opts.Load().Host, ln.Port()))
+	s.serveCluster()
 	s.serveActor("client accept loop", func() error { return ln.Serve(s.serveConn) })
 	s.log.Infof("Server is ready")
 	s.notifyReady()

@@ -5,6 +5,7 @@ import (
 
 	"github.com/natsd/natsd/conn"
 	"github.com/natsd/natsd/lifecycle/monitor"
+	"github.com/natsd/natsd/route"
 )
 
 // monitorSource is what the monitoring endpoints read from the server;
@@ -95,4 +96,38 @@ func (m monitorSource) Open() []conn.Snapshot {
 		}
 	}
 	return out
+}
+
+var _ monitor.RouteSource = monitorSource{}
+
+func (m monitorSource) ClusterEnabled() bool { return m.s.Cluster() != nil }
+
+func (m monitorSource) Routes() []route.Snapshot {
+	if c := m.s.Cluster(); c != nil {
+		return c.Routes()
+	}
+	return nil
+}
+
+func (m monitorSource) RouteStates() []int64 {
+	c := m.s.Cluster()
+	if c == nil {
+		return nil
+	}
+	n := c.StateCounts()
+	return n[:]
+}
+
+func (m monitorSource) RouteClosedCounts() []int64 {
+	if c := m.s.Cluster(); c != nil {
+		return c.ClosedCounts()
+	}
+	return nil
+}
+
+func (m monitorSource) RouteHistory() []route.Transition {
+	if c := m.s.Cluster(); c != nil {
+		return c.History()
+	}
+	return nil
 }

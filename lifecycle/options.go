@@ -87,6 +87,9 @@ type Options struct {
 	SystemAccount    string
 	NoSystemAccount  bool
 
+	// Cluster configures the routes to other servers (cluster_options.go).
+	Cluster ClusterOptions
+
 	// ConfigFile is the file the options were read from ("" for none); it is
 	// what a reload re-reads.
 	ConfigFile string
@@ -142,6 +145,7 @@ func (o *Options) SetDefaults() {
 	if o.SystemAccount == "" && !o.NoSystemAccount {
 		o.SystemAccount = DefaultSystemAccount
 	}
+	o.Cluster.setDefaults()
 }
 
 // Validate reports every option that cannot work, each naming the option,
@@ -188,6 +192,9 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("lame_duck_grace_period (%v) must be less than lame_duck_duration (%v)", o.LameDuckGracePeriod, o.LameDuckDuration))
 	}
 	if err := o.validateAuth(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := o.Cluster.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {

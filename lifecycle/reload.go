@@ -74,6 +74,7 @@ var reloadSteps = []reloadStep{
 	{name: "options", prepare: (*Server).prepareOptions, apply: (*Server).applyOptions},
 	{name: "files", prepare: (*Server).prepareFiles, undo: (*Server).undoFiles, apply: (*Server).applyFiles},
 	{name: "auth", prepare: (*Server).prepareAuthStep, apply: (*Server).applyAuthStep},
+	{name: "cluster", apply: func(s *Server, p *reloadPlan) { s.reloadCluster(p.next) }},
 	{name: "caller", apply: (*Server).applyCallerParts},
 }
 
@@ -142,7 +143,7 @@ func (s *Server) prepareOptions(p *reloadPlan) error {
 	}
 	var fixed []string
 	for _, o := range optionTable {
-		if a, b := o.get(p.cur), o.get(&next); a != b {
+		if a, b := o.get(p.cur), o.get(&next); o.differs(p.cur, &next) {
 			switch o.reload {
 			case fixedOption:
 				fixed = append(fixed, fmt.Sprintf("%s (%s -> %s)", o.name, a, b))
@@ -169,7 +170,7 @@ func (s *Server) applyOptions(p *reloadPlan) {
 	}
 	s.mu.Unlock()
 	s.opts.Store(p.next)
-	s.cfg.Store(s.connConfig(p.next, port))
+	s.storeConnConfig(p.next, port)
 }
 
 // prepareFiles writes the PID and ports files at their new places, if they

@@ -31,6 +31,17 @@ type option struct {
 	// keep copies the running value into the reloaded options (kept
 	// options only).
 	keep func(next, cur *Options)
+	// same, if set, compares the option instead of its text (for an
+	// option whose text hides a secret).
+	same func(a, b *Options) bool
+}
+
+// differs reports whether the option has another value in b than in a.
+func (o option) differs(a, b *Options) bool {
+	if o.same != nil {
+		return !o.same(a, b)
+	}
+	return o.get(a) != o.get(b)
 }
 
 // optionTable lists every field of [Options], by config-file name. A test
@@ -52,6 +63,16 @@ var optionTable = []option{
 	{name: "tls timeout", reload: fixedOption, get: func(o *Options) string { return o.TLSTimeout.String() }},
 	{name: "tls handshake_first", reload: fixedOption, get: func(o *Options) string { return strconv.FormatBool(o.TLSHandshakeFirst) }},
 	{name: "allow_non_tls", reload: fixedOption, get: func(o *Options) string { return strconv.FormatBool(o.AllowNonTLS) }},
+	{
+		name: "cluster", reload: fixedOption,
+		get:  func(o *Options) string { return o.Cluster.fixed().String() },
+		same: func(a, b *Options) bool { return a.Cluster.fixed() == b.Cluster.fixed() },
+	},
+	{name: "cluster routes", reload: live, get: func(o *Options) string { return o.Cluster.routesText() }},
+	{name: "cluster connect_retries", reload: live, get: func(o *Options) string { return strconv.Itoa(o.Cluster.ConnectRetries) }},
+	{name: "cluster connect_backoff", reload: live, get: func(o *Options) string { return strconv.FormatBool(o.Cluster.ConnectBackoff) }},
+	{name: "cluster ping_interval", reload: live, get: func(o *Options) string { return o.Cluster.PingInterval.String() }},
+	{name: "cluster ping_max", reload: live, get: func(o *Options) string { return strconv.Itoa(o.Cluster.PingMax) }},
 	{name: "authorization", reload: ownStep, get: func(o *Options) string { return fmt.Sprintf("%+v", o.Auth) }},
 	{name: "accounts", reload: ownStep, get: func(o *Options) string { return fmt.Sprintf("%+v", o.Accounts) }},
 	{name: "pid_file", reload: live, get: func(o *Options) string { return o.PidFile }},

@@ -57,6 +57,8 @@ type Server struct {
 
 	closedBy closedTally // closed connections per close reason, for /lifecyclez
 
+	cl clusterState // the routes to other servers (cluster.go)
+
 	// mu guards what the transitions and the accept loop share.
 	mu          sync.Mutex
 	clients     map[uint64]*conn.Conn
@@ -478,6 +480,7 @@ func (s *Server) connConfig(o *Options, port int) *conn.Config {
 			MaxPayload:  o.MaxPayload,
 			TLSRequired: s.clientTLS(o) != nil,
 			TLSVerify:   o.TLSVerify,
+			ConnectURLs: s.connectURLs(),
 		},
 		TLS:        s.clientTLS(o),
 		TLSTimeout: o.TLSTimeout,

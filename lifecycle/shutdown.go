@@ -10,11 +10,15 @@ import (
 
 // enterShuttingDown performs the graceful shutdown, in this order:
 //
-//  1. Stop accepting clients: close the client listener.
+//  1. Stop accepting clients: close the client listener. Stop accepting
+//     and dialling routes; the routes that are up stay up.
 //  2. Close every client with ServerShutdown; each flushes its pending
 //     output first unless a skip-flush reason was recorded.
 //  3. Wait for every connection to reach Closed, up to shutdown_timeout;
-//     then force-close the rest without flushing and log how many.
+//     then force-close the rest without flushing and log how many. Then
+//     close the routes with ServerShutdown, after the clients (so what
+//     the clients published last still reaches the other servers),
+//     flushing within what is left of shutdown_timeout.
 //  4. Close every other listener the server owns (monitoring, profiling):
 //     they answer until here, so probes see shutting_down to the end.
 //  5. Join every goroutine: accept loop, connection readers and writers,
@@ -39,6 +43,8 @@ func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
 	if ln != nil {
 		ln.Close()
 	}
+	s.stopCluster()
+	deadline := time.Now().Add(o.ShutdownTimeout)
 
 	// 2.
 	for _, c := range clients {
@@ -77,6 +83,7 @@ func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
 		}
 		tick.Stop()
 	}
+	s.closeRoutes(deadline)
 
 	// 4.
 	for _, x := range extra {

@@ -48,6 +48,9 @@ type CLI struct {
 	TLSCACert string `name:"tlscacert" group:"TLS" placeholder:"FILE" help:"CA certificate to verify clients with."`
 	TLSVerify bool   `name:"tlsverify" group:"TLS" help:"Enable TLS and require verified client certificates."`
 
+	// Cluster (config_cluster.go)
+	ClusterFlags `embed:""`
+
 	Version bool `short:"v" name:"version" help:"Print the version and exit."`
 }
 
@@ -97,9 +100,6 @@ var natsFlags = map[string]flagSpec{
 var unsupportedFlags = map[string]string{
 	"client_advertise": "client_advertise", "log_size_limit": "log rotation by size",
 	"s": "syslog", "syslog": "syslog", "r": "syslog", "remote_syslog": "syslog",
-	"routes": "clustering", "cluster": "clustering", "cluster_listen": "clustering",
-	"cluster_advertise": "clustering", "no_advertise": "clustering",
-	"connect_retries": "clustering", "cluster_name": "clustering",
 	"js": "JetStream", "jetstream": "JetStream", "sd": "JetStream", "store_dir": "JetStream",
 	"help_tls": "help_tls",
 }

@@ -199,7 +199,8 @@ func TestConfigFailsClosed(t *testing.T) {
 		{"operator", "operator: /x.jwt\n", "c.conf:1: operator is not supported by natsd"},
 		{"resolver", "resolver: MEMORY\n", "c.conf:1: resolver is not supported by natsd"},
 		{"trusted_keys", "trusted_keys: [\"x\"]\n", "c.conf:1: trusted_keys is not supported by natsd"},
-		{"cluster", "cluster {\n  port: 6222\n}\n", "c.conf:1: cluster is not supported by natsd"},
+		{"cluster permissions", "cluster {\n  name: c1\n  port: 6222\n  permissions: {}\n}\n", "c.conf:4: cluster permissions is not supported by natsd"},
+		{"unknown cluster key", "cluster {\n  name: c1\n  colour: red\n}\n", "c.conf:3: unknown field \"colour\""},
 		{"case does not hide a key", "JetStream: true\n", "c.conf:1: JetStream is not supported by natsd"},
 		{"unknown tls key", "tls {\n  cert_file: a\n  key_file: b\n  colour: red\n}\n", "c.conf:4: unknown field \"colour\""},
 		{"unsupported tls key", "tls {\n  cert_file: a\n  key_file: b\n  pinned_certs: []\n}\n", "c.conf:4: tls pinned_certs is not supported by natsd"},
@@ -240,8 +241,8 @@ func TestUnsupportedFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-cluster", "nats://127.0.0.1:6222"}, "natsd: flag -cluster (clustering) is not supported by natsd (see natsd --help)"},
-		{[]string{"--routes=nats://127.0.0.1:6222"}, "natsd: flag --routes (clustering) is not supported by natsd (see natsd --help)"},
+		{[]string{"-sd", "/tmp"}, "natsd: flag -sd (JetStream) is not supported by natsd (see natsd --help)"},
+		{[]string{"--client_advertise=x:4222"}, "natsd: flag --client_advertise (client_advertise) is not supported by natsd (see natsd --help)"},
 		{[]string{"-js"}, "natsd: flag -js (JetStream) is not supported by natsd (see natsd --help)"},
 		{[]string{"-fancy", "x"}, "natsd: unknown flag -fancy (see natsd --help)"},
 	} {

@@ -264,7 +264,6 @@ var unsupportedOptions = map[string]string{
 	"gateway":   "",
 	"websocket": "", "ws": "websocket",
 	"mqtt":     "",
-	"cluster":  "",
 	"operator": "", "operators": "operator", "roots": "operator", "root": "operator",
 	"root_operators": "operator", "root_operator": "operator",
 	"resolver": "", "account_resolver": "resolver", "accounts_resolver": "resolver",

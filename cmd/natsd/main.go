@@ -254,7 +254,7 @@ func applyFlags(cli *CLI, st *settings) error {
 	if cli.MaxTracedMsgLen != 0 {
 		l.MaxTracedMsgLen = cli.MaxTracedMsgLen
 	}
-	return nil
+	return applyClusterFlags(&cli.ClusterFlags, st)
 }
 
 // buildCommit returns the commit natsd was built from, or "unknown".

@@ -1,5 +1,5 @@
 // Package monitor serves a natsd server's HTTP monitoring endpoints —
-// /varz, /connz, /healthz, /lifecyclez and the index at /, and /routez,
+// /varz, /connz, /routez, /healthz, /lifecyclez and the index at /, and
 // /gatewayz, /leafz, /accountz and /jsz as nats-server answers them when
 // the feature is not configured — and the profiling handlers. JSON field names follow nats-server's monitor.go, so
 // dashboards and tools written for nats-server read natsd too; /lifecyclez

@@ -25,6 +25,8 @@ type Lifecyclez struct {
 	// ClosedReasons counts the closed connections by close reason, keyed
 	// by the reason text /connz shows; reasons never seen are left out.
 	ClosedReasons map[string]int64 `json:"closed_reasons"`
+	// Routes is the route machines' part, present with a cluster.
+	Routes *RouteLifecycle `json:"routes,omitempty"`
 }
 
 // ConnStateCounts counts connections per connection state.
@@ -59,6 +61,7 @@ func (m *Monitor) Lifecyclez() *Lifecyclez {
 		lz.ClosedReasons[conn.ClosedState(r).String()] += n
 		lz.Connections.Closed += n
 	}
+	lz.Routes = m.routeLifecycle()
 	return lz
 }
 

@@ -12,15 +12,6 @@ import (
 // its field names in its order, so exporters and dashboards that poll
 // every endpoint read "none" rather than a missing page.
 
-// Routez is the /routez answer without a cluster: no routes.
-type Routez struct {
-	ID        string     `json:"server_id"`
-	Name      string     `json:"server_name"`
-	Now       time.Time  `json:"now"`
-	NumRoutes int        `json:"num_routes"`
-	Routes    []struct{} `json:"routes"`
-}
-
 // Leafz is the /leafz answer without leaf nodes.
 type Leafz struct {
 	ID       string     `json:"server_id"`
@@ -97,12 +88,6 @@ type AccountInfo struct {
 // GlobalAccount is the name of the account every client is in while
 // natsd has no accounts of its own, as nats-server names it.
 const GlobalAccount = "$G"
-
-func (m *Monitor) handleRoutez(w http.ResponseWriter, _ *http.Request) {
-	m.count(RoutezPath)
-	cfg := m.src.Config()
-	writeJSON(w, http.StatusOK, Routez{ID: cfg.ServerID, Name: cfg.ServerName, Now: m.now().UTC(), Routes: []struct{}{}})
-}
 
 func (m *Monitor) handleLeafz(w http.ResponseWriter, _ *http.Request) {
 	m.count(LeafzPath)

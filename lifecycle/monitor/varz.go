@@ -65,6 +65,7 @@ func (m *Monitor) Varz() *Varz {
 	// Clients only, so the client counters are the totals.
 	in, inB := stats.InMsgs.Load(), stats.InBytes.Load()
 	out, outB := stats.OutMsgs.Load(), stats.OutBytes.Load()
+	routes, remotes := m.routeCounts()
 	return &Varz{
 		ID:               cfg.ServerID,
 		Name:             cfg.ServerName,
@@ -89,6 +90,8 @@ func (m *Monitor) Varz() *Varz {
 		MaxProcs:         runtime.GOMAXPROCS(0),
 		Connections:      m.src.NumClients(),
 		TotalConnections: uint64(m.src.TotalConnections()),
+		Routes:           routes,
+		Remotes:          remotes,
 		InMsgs:           in,
 		InBytes:          inB,
 		InClientMsgs:     in,
