@@ -34,7 +34,7 @@ func (s *Server) bindExtraListeners(o *Options, ports *Ports) ([]extraListener, 
 		return nil, err
 	}
 	if o.HTTPPort != 0 {
-		ln, err := s.listenTCP(o.HTTPHost, o.HTTPPort)
+		ln, err := s.bindSocket(SocketHTTP, o.HTTPHost, o.HTTPPort)
 		if err != nil {
 			return fail(fmt.Errorf("monitoring: %w", err))
 		}
@@ -45,7 +45,7 @@ func (s *Server) bindExtraListeners(o *Options, ports *Ports) ([]extraListener, 
 		ports.Monitoring = urlsFor("http", addr)
 	}
 	if o.HTTPSPort != 0 {
-		ln, err := s.listenTCP(o.HTTPHost, o.HTTPSPort)
+		ln, err := s.bindSocket(SocketHTTPS, o.HTTPHost, o.HTTPSPort)
 		if err != nil {
 			return fail(fmt.Errorf("monitoring (https): %w", err))
 		}
@@ -58,7 +58,7 @@ func (s *Server) bindExtraListeners(o *Options, ports *Ports) ([]extraListener, 
 		ports.Monitoring = append(ports.Monitoring, urlsFor("https", addr)...)
 	}
 	if o.ProfPort != 0 {
-		ln, err := s.listenTCP(o.Host, o.ProfPort)
+		ln, err := s.bindSocket(SocketProf, o.Host, o.ProfPort)
 		if err != nil {
 			return fail(fmt.Errorf("profiling: %w", err))
 		}

@@ -59,7 +59,7 @@ func (m monitorSource) configLoadTime() time.Time {
 
 func (m monitorSource) State() monitor.State {
 	st, since := m.s.StateSince()
-	return monitor.State{Name: st.String(), Since: since, Ready: st == Listening}
+	return monitor.State{Name: st.String(), Since: since, Ready: st == Listening || st == Upgrading}
 }
 
 func (m monitorSource) History() []monitor.Transition { return m.s.History() }
