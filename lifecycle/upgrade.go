@@ -79,6 +79,7 @@ func (s *Server) Upgrade() (<-chan error, error) { return s.UpgradeCause("api") 
 func (s *Server) UpgradeCause(cause string) (<-chan error, error) {
 	run := &upgradeRun{done: make(chan error, 1)}
 	if err := s.request(request{event: EventUpgrade, cause: cause, upgrade: run}); err != nil {
+		s.log.Errorf("%v", err)
 		return nil, err
 	}
 	return run.done, nil
@@ -93,9 +94,7 @@ func (s *Server) beforeUpgrade(_ context.Context, e *fsm.Event) {
 	}
 	succ, err := s.deps.Upgrade(s.socks)
 	if err != nil {
-		err = fmt.Errorf("upgrade failed: %w", err)
-		s.log.Errorf("%v", err)
-		e.Cancel(err)
+		e.Cancel(fmt.Errorf("upgrade failed: %w", err))
 		return
 	}
 	run.succ = succ
