@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/natsd/natsd/internal/tools"
 	"gotest.tools/v3/assert"
 	"gotest.tools/v3/poll"
 )
@@ -295,4 +301,127 @@ func (p *pair) finish(t *testing.T, newID string) {
 	pub, got := p.published.Load(), p.received.Load()
 	t.Logf("pair %s (every 2 ms): %d published, %d received, %d lost (%.1f%%) while publisher and subscriber were on different processes",
 		p.name, pub, got, pub-got, 100*float64(pub-got)/float64(pub))
+}
+
+// TestUpgradeInCluster: natsd upgraded while in a cluster with a
+// nats-server node. The nats-server keeps natsd's client URL in the
+// connect_urls it sends its clients throughout: the old process sends no
+// route INFO with "ldm":true, so its route's close only takes the URL's
+// count from two (old and new process) to one.
+func TestUpgradeInCluster(t *testing.T) {
+	ns := startClusterNatsServer(t)
+	u := startUpgradable(t, fmt.Sprintf("lame_duck_duration: 2s\nlame_duck_grace_period: 300ms\ncluster {\n  name: c1\n  listen: \"127.0.0.1:-1\"\n  routes: [\"nats-route://%s\"]\n}\n", ns.cluster))
+	old := u.pid()
+	natsdURL := u.clientAddr(old)
+	nc, err := nats.Connect("nats://"+natsdURL, reconnecting()...)
+	assert.NilError(t, err)
+	defer nc.Close()
+
+	// A protocol-1 client of nats-server, reading every INFO it is sent.
+	wc, err := net.Dial("tcp", ns.client)
+	assert.NilError(t, err)
+	defer wc.Close()
+	_, err = wc.Write([]byte("CONNECT {\"verbose\":false,\"protocol\":1}\r\nPING\r\n"))
+	assert.NilError(t, err)
+	infos := make(chan []string, 64)
+	readerDone := make(chan struct{})
+	defer func() { wc.Close(); <-readerDone }()
+	go func() {
+		defer close(readerDone)
+		r := bufio.NewReader(wc)
+		for {
+			wc.SetReadDeadline(time.Now().Add(60 * time.Second))
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if rest, ok := strings.CutPrefix(line, "INFO "); ok {
+				var info struct {
+					ConnectURLs []string `json:"connect_urls"`
+				}
+				if json.Unmarshal([]byte(rest), &info) == nil {
+					select {
+					case infos <- info.ConnectURLs:
+					default: // the test stopped reading
+					}
+				}
+			} else if strings.HasPrefix(line, "PING") {
+				wc.Write([]byte("PONG\r\n"))
+			}
+		}
+	}()
+	advertised := func(urls []string) bool {
+		for _, x := range urls {
+			if x == natsdURL {
+				return true
+			}
+		}
+		return false
+	}
+	timeout := time.After(20 * time.Second)
+	for seen := false; !seen; {
+		select {
+		case urls := <-infos:
+			seen = advertised(urls)
+		case <-timeout:
+			t.Fatalf("nats-server never advertised natsd's %s", natsdURL)
+		}
+	}
+
+	pid := u.upgrade()
+	assert.Equal(t, u.waitExit(old, 20*time.Second), 0)
+	// The new process's route is up: nats-server lists it.
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if strings.Contains(u.log(), fmt.Sprintf("[%d] ", pid)) && strings.Count(u.log(), "Route state handshaking -> active") >= 2 {
+			return poll.Success()
+		}
+		return poll.Continue("the new process's route is not active")
+	}, poll.WithTimeout(20*time.Second))
+	n := 0
+	for done := false; !done; {
+		select {
+		case urls := <-infos:
+			n++
+			assert.Assert(t, advertised(urls), "nats-server dropped natsd's %s from connect_urls: %v", natsdURL, urls)
+		case <-time.After(500 * time.Millisecond):
+			done = true // quiet: no INFO is under way (pacing, not waiting for an event)
+		}
+	}
+	t.Logf("nats-server sent %d INFO(s) during the upgrade, each advertising natsd's %s", n, natsdURL)
+	syscall.Kill(pid, syscall.SIGINT)
+	assert.Equal(t, u.waitExit(pid, 20*time.Second), 0)
+}
+
+// clusterNatsServer is a nats-server v2.15.2 node of cluster c1.
+type clusterNatsServer struct{ client, cluster string }
+
+func startClusterNatsServer(t *testing.T) clusterNatsServer {
+	t.Helper()
+	bin := tools.ForTest(t, tools.NatsServer)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "ns.conf")
+	assert.NilError(t, os.WriteFile(conf, []byte(fmt.Sprintf("server_name: ns\nhost: 127.0.0.1\nport: -1\nports_file_dir: %q\ncluster {\n  name: c1\n  listen: \"127.0.0.1:-1\"\n}\n", dir)), 0o644))
+	cmd := exec.Command(bin, "-c", conf)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	assert.NilError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("nats-server output:\n%s", out.String())
+		}
+	})
+	var ports struct{ Nats, Cluster []string }
+	portsFile := filepath.Join(dir, fmt.Sprintf("nats-server_%d.ports", cmd.Process.Pid))
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		b, err := os.ReadFile(portsFile)
+		if err != nil || json.Unmarshal(b, &ports) != nil || len(ports.Cluster) == 0 {
+			return poll.Continue("waiting for nats-server's ports file")
+		}
+		return poll.Success()
+	}, poll.WithDelay(5*time.Millisecond), poll.WithTimeout(20*time.Second))
+	return clusterNatsServer{client: strings.TrimPrefix(ports.Nats[0], "nats://"), cluster: strings.TrimPrefix(ports.Cluster[0], "nats://")}
 }
