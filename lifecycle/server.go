@@ -108,6 +108,11 @@ type extraListener struct {
 	startMsg string       // logged as it starts serving
 	serve    func() error // runs until close (then nil); see Server.serveActor
 	close    func() error // stops serve and releases the socket
+	// release stops accepting on a socket another process now serves
+	// (an upgrade's handoff), answering the connections already
+	// accepted, each for one last request; serve then returns nil and
+	// close still ends the rest.
+	release func()
 }
 
 // New validates opts, creates the server identity (an NKey pair whose public

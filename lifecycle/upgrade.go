@@ -160,14 +160,11 @@ func (s *Server) beforeHandoff(_ context.Context, e *fsm.Event) {
 	s.mu.Lock()
 	ln := s.ln
 	extra := s.extra
-	s.extra = nil
 	s.mu.Unlock()
 	ln.Release()
 	s.stopCluster()
 	for _, x := range extra {
-		if err := x.close(); err != nil {
-			s.log.Warnf("Closing %s listener: %v", x.name, err)
-		}
+		x.release()
 	}
 	pid := run.succ.PID()
 	s.log.Infof("Handed the listening sockets to PID %d: it accepts from now on", pid)
