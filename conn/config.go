@@ -11,14 +11,18 @@ import (
 
 // Config is what a connection takes from the server's options when it is
 // created. The server builds a new Config on reload; a connection keeps the
-// one it started with, as nats-server does for its INFO and limits.
+// one it started with for its INFO and TLS, while the limits that a reload
+// can change are read from [Shared] at each use (see [Limits]).
 type Config struct {
 	MaxControlLine int
 	MaxPayload     int
 	MaxPending     int64
-	WriteDeadline  time.Duration
-	PingInterval   time.Duration
-	PingMax        int
+	// MaxSubs is max_subscriptions: the most subscriptions one connection
+	// may hold (0: unlimited).
+	MaxSubs       int
+	WriteDeadline time.Duration
+	PingInterval  time.Duration
+	PingMax       int
 	// MaxTracedMsgLen truncates traced payloads (0: unlimited).
 	MaxTracedMsgLen int
 	// TLS, when set, makes every connection TLS: INFO goes out in the
@@ -71,4 +75,7 @@ type Shared struct {
 	// OnClosed is called once per connection, from the transition into
 	// Closed, after the connection's subscriptions are released.
 	OnClosed func(*Conn)
+
+	// limits are the reloadable limits in force (see [Shared.SetLimits]).
+	limits atomic.Pointer[Limits]
 }

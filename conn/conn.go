@@ -43,6 +43,7 @@ type Conn struct {
 	finalSubs []string
 	opts      connectOpts
 	pingTmr   *time.Timer
+	pingEvery time.Duration // the interval pingTmr was set for
 	pingsOut  int
 	rttStart  int64 // unix nanoseconds of the unanswered PING that measures the RTT; 0: none
 	rtt       time.Duration
@@ -52,10 +53,12 @@ type Conn struct {
 	// allocation per connection).
 	wake sync.Cond
 
-	// Reader-owned: the parser and the connections this read batch queued
-	// output to, signalled once at the end of the batch.
-	parser *parser.Parser
-	pcd    map[*Conn]struct{}
+	// Reader-owned: the parser, the limits it was last given, and the
+	// connections this read batch queued output to, signalled once at the
+	// end of the batch.
+	parser    *parser.Parser
+	parserLim *Limits
+	pcd       map[*Conn]struct{}
 	// stalled is how long this read's deliveries have waited on slow
 	// receivers' stall gates; reset at every read.
 	stalled time.Duration
@@ -95,15 +98,17 @@ var defaultConnectOpts = connectOpts{Verbose: true, Pedantic: true, Echo: true}
 // New returns a connection in the Open state for an accepted socket, with
 // its INFO line queued. It does no I/O; [Conn.Run] starts it.
 func New(cid uint64, nc net.Conn, cfg *Config, sh *Shared) *Conn {
+	sh.initLimits(cfg)
 	c := &Conn{
-		cid:    cid,
-		nc:     nc,
-		rw:     nc,
-		cfg:    cfg,
-		sh:     sh,
-		opts:   defaultConnectOpts,
-		parser: parser.New(cfg.MaxControlLine, cfg.MaxPayload),
+		cid:  cid,
+		nc:   nc,
+		rw:   nc,
+		cfg:  cfg,
+		sh:   sh,
+		opts: defaultConnectOpts,
 	}
+	c.parserLim = c.lim()
+	c.parser = parser.New(c.parserLim.MaxControlLine, c.parserLim.MaxPayload)
 	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		c.host, c.port = a.IP.String(), a.Port
 	} else if a := nc.RemoteAddr(); a != nil {
@@ -132,8 +137,8 @@ func (c *Conn) Run(spawn func(func())) {
 	}
 	c.mu.Lock()
 	open := c.State() == Open
-	if open && c.cfg.PingInterval > 0 {
-		c.pingTmr = time.AfterFunc(c.cfg.PingInterval, c.pingTimerFired)
+	if every := c.lim().PingInterval; open && every > 0 {
+		c.pingTmr, c.pingEvery = time.AfterFunc(every, c.pingTimerFired), every
 	}
 	c.mu.Unlock()
 	spawn(c.writeLoop)
@@ -186,6 +191,7 @@ func (c *Conn) readLoop() {
 		if n > 0 {
 			c.lastIn.Store(time.Now().UnixNano())
 			c.stalled = 0
+			c.syncParserLimits()
 			perr := c.parser.Parse(buf[:n], h)
 			c.addReadCounts()
 			c.flushPending()

@@ -73,7 +73,7 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 		// so that a fast producer is slowed down before the receiver is
 		// closed as a slow consumer.
 		ttl := stallMin
-		if d.out.pending() >= d.cfg.MaxPending {
+		if d.out.pending() >= d.lim().MaxPending {
 			ttl = stallMax
 		}
 		d.mu.Unlock()
@@ -121,8 +121,9 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	d.out.append(msg)
 	d.out.append(crlf)
 	queued := d.out.pb
-	over := d.cfg.MaxPending > 0 && d.out.pending() > d.cfg.MaxPending
-	if !over && d.cfg.MaxPending > 0 && d.out.stall == nil && d.out.pending() > d.cfg.MaxPending/4*3 {
+	mp := d.lim().MaxPending
+	over := mp > 0 && d.out.pending() > mp
+	if !over && mp > 0 && d.out.stall == nil && d.out.pending() > mp/4*3 {
 		d.out.stall = make(chan struct{})
 	}
 	d.mu.Unlock()

@@ -201,7 +201,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 // write writes the chunks within the write deadline, with one writev on a
 // plain socket.
 func (c *Conn) write(iov *net.Buffers) error {
-	if d := c.cfg.WriteDeadline; d > 0 {
+	if d := c.lim().WriteDeadline; d > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
 	_, err := iov.WriteTo(c.rw)

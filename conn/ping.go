@@ -13,14 +13,21 @@ func (c *Conn) pingTimerFired() {
 		c.mu.Unlock()
 		return
 	}
-	interval := c.cfg.PingInterval
+	lim := c.lim()
+	interval := lim.PingInterval
+	if interval <= 0 {
+		c.pingTmr = nil
+		c.mu.Unlock()
+		return
+	}
+	c.pingEvery = interval
 	idle := time.Since(time.Unix(0, c.lastIn.Load()))
 	if idle < interval && c.rtt != 0 {
 		c.pingTmr = time.AfterFunc(interval, c.pingTimerFired)
 		c.mu.Unlock()
 		return
 	}
-	if c.pingsOut+1 > c.cfg.PingMax {
+	if c.pingsOut+1 > lim.PingMax {
 		c.mu.Unlock()
 		c.sendErr("Stale Connection")
 		c.Close(StaleConnection)

@@ -125,6 +125,7 @@ func (s *Server) afterReload(_ context.Context, e *fsm.Event) {
 	s.mu.Unlock()
 	s.opts.Store(plan.opts)
 	s.cfg.Store(s.connConfig(plan.opts, port))
+	s.applyLimits(s.cfg.Load())
 	if plan.opts.OnApply != nil {
 		plan.opts.OnApply()
 	}
