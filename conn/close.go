@@ -76,6 +76,9 @@ func (c *Conn) enterClosing() {
 	if r.IsSlowConsumer() {
 		c.sh.Stats.SlowConsumers.Add(1)
 	}
+	if r == SlowConsumerPendingBytes && c.sh.Log != nil {
+		c.sh.Log.Infof("%s - cid:%d - Slow Consumer Detected: MaxPending of %d Exceeded", c.hostPort(), c.cid, c.lim().MaxPending)
+	}
 	if r == StaleConnection {
 		c.sh.Stats.StaleConnections.Add(1)
 	}
@@ -94,8 +97,9 @@ func (c *Conn) enterClosed() {
 	for _, s := range subs {
 		c.finalSubs = append(c.finalSubs, s.subject)
 	}
-	c.out.release()
+	released := c.out.drop()
 	c.mu.Unlock()
+	reclaim(released)
 	for _, s := range subs {
 		c.sh.Index.Remove(s.subject, s.queue, s)
 	}

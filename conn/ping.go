@@ -38,7 +38,12 @@ func (c *Conn) pingTimerFired() {
 		c.rttStart = time.Now().UnixNano()
 	}
 	c.out.append(pingProto)
+	over := c.overPending()
 	c.pingTmr = time.AfterFunc(interval, c.pingTimerFired)
 	c.mu.Unlock()
+	if over {
+		c.Close(SlowConsumerPendingBytes)
+		return
+	}
 	c.signal()
 }

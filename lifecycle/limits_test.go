@@ -128,3 +128,55 @@ func publishBytes(t *testing.T, s *Server, subject string, total int) {
 	p.send("PING\r\n")
 	assert.Equal(t, p.lineOrEOF(), "PONG")
 }
+
+// Every byte queued for a client counts against max_pending, not only
+// messages: a client that floods PING (or earns +OK or -ERR) and never
+// reads its answers is closed as a slow consumer by pending bytes, as
+// nats-server closes it, long before the write deadline (an hour here).
+func TestRepliesCountAgainstMaxPending(t *testing.T) {
+	cases := []struct {
+		name, connect, op string
+	}{
+		{"PING answered PONG", quietConnect, "PING\r\n"},
+		{"UNSUB answered +OK", "CONNECT {\"verbose\":true}\r\n", "UNSUB 99\r\n"},
+		{"invalid SUB answered -ERR", quietConnect, "SUB a..b 1\r\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServer(t, func(o *Options) {
+				o.MaxPayload, o.MaxPending, o.WriteDeadline = 64<<10, 256<<10, time.Hour
+			})
+			// The client keeps its default receive buffer: shrunk after
+			// the handshake (SetReadBuffer), it made the flood stall in
+			// TCP itself for tens of seconds under -race here, both ends
+			// waiting in the kernel (apparently the server's
+			// acknowledgements ride on data the client has no room for).
+			c := dialRaw(t, s)
+			c.send(tc.connect)
+			sent := floodUntilClosed(t, c, tc.op, 256<<20)
+			snap := closedSnapshot(t, s, c.port())
+			assert.Equal(t, snap.Reason, conn.SlowConsumerPendingBytes, "after %d bytes sent", sent)
+			assert.Equal(t, s.Stats().SlowConsumers.Load(), int64(1))
+		})
+	}
+}
+
+// floodUntilClosed writes op over and over, never reading, until the
+// server closes the connection or limit bytes were written, and returns
+// how many bytes it wrote.
+func floodUntilClosed(t *testing.T, c *rawClient, op string, limit int) int {
+	t.Helper()
+	batch := []byte(strings.Repeat(op, (64<<10)/len(op)))
+	sent := 0
+	deadline := time.Now().Add(30 * time.Second)
+	for sent < limit && time.Now().Before(deadline) {
+		c.nc.SetWriteDeadline(deadline)
+		n, err := c.nc.Write(batch)
+		sent += n
+		if err != nil {
+			return sent
+		}
+	}
+	t.Fatalf("the server did not close the connection after %d bytes", sent)
+	return sent
+}
