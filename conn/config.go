@@ -17,12 +17,10 @@ type Config struct {
 	MaxControlLine int
 	MaxPayload     int
 	MaxPending     int64
-	// MaxSubs is max_subscriptions: the most subscriptions one connection
-	// may hold (0: unlimited).
-	MaxSubs       int
-	WriteDeadline time.Duration
-	PingInterval  time.Duration
-	PingMax       int
+	MaxSubs        int // max_subscriptions: the most subscriptions one connection may hold (0 or less: unlimited)
+	WriteDeadline  time.Duration
+	PingInterval   time.Duration
+	PingMax        int
 	// MaxTracedMsgLen truncates traced payloads (0: unlimited).
 	MaxTracedMsgLen int
 	// TLS, when set, makes every connection TLS: INFO goes out in the
@@ -78,4 +76,7 @@ type Shared struct {
 
 	// limits are the reloadable limits in force (see [Shared.SetLimits]).
 	limits atomic.Pointer[Limits]
+	// maxSubsLogged is when a SUB over max_subscriptions was last logged
+	// (unix nanoseconds).
+	maxSubsLogged atomic.Int64
 }

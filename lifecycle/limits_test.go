@@ -180,3 +180,95 @@ func floodUntilClosed(t *testing.T, c *rawClient, op string, limit int) int {
 	t.Fatalf("the server did not close the connection after %d bytes", sent)
 	return sent
 }
+
+// maxSubsTranscript drives one verbose client through max_subscriptions
+// (3 here) on the server at addr and returns every line it read.
+func maxSubsTranscript(t *testing.T, addr string) []string {
+	t.Helper()
+	c := dialRawAddr(t, addr)
+	var got []string
+	step := func(send string, lines int) {
+		c.send(send)
+		for range lines {
+			got = append(got, c.line())
+		}
+	}
+	step("CONNECT {\"verbose\":true,\"pedantic\":false}\r\n", 1)
+	step("SUB a 1\r\nSUB b 2\r\nSUB c q 3\r\n", 3)
+	step("SUB d 4\r\n", 1)         // over the limit
+	step("SUB a 1\r\n", 1)         // a SID in use, at the limit
+	step("SUB x..y 5\r\n", 1)      // invalid, at the limit
+	step("SUB e q 6\r\n", 1)       // a queue subscription, at the limit
+	step("UNSUB 1\r\n", 1)         // frees a place
+	step("SUB x..y 5\r\n", 1)      // under the limit: the subject is checked
+	step("SUB d 4\r\n", 1)         // takes the place
+	step("PUB d 2\r\nhi\r\n", 3)   // the connection works
+	step("SUB f 7\r\nPING\r\n", 2) // still full
+	return got
+}
+
+// max_subscriptions: a SUB over the limit gets nats-server's -ERR and the
+// connection stays open; the transcript is nats-server's, line for line
+// (the nats-server half is skipped if it cannot be installed).
+func TestMaxSubscriptions(t *testing.T) {
+	want := []string{
+		"+OK",
+		"+OK", "+OK", "+OK",
+		"-ERR 'maximum subscriptions exceeded'",
+		"-ERR 'maximum subscriptions exceeded'",
+		"-ERR 'maximum subscriptions exceeded'",
+		"-ERR 'maximum subscriptions exceeded'",
+		"+OK",
+		"-ERR 'Invalid Subject'",
+		"+OK",
+		"+OK", "MSG d 4 2", "hi",
+		"-ERR 'maximum subscriptions exceeded'", "PONG",
+	}
+	s := startServer(t, func(o *Options) { o.MaxSubs = 3 })
+	assert.DeepEqual(t, maxSubsTranscript(t, s.Addr()), want)
+	assert.Equal(t, s.NumSubscriptions(), 3)
+	t.Run("nats-server", func(t *testing.T) {
+		addr := startNatsServer(t, "max_subscriptions: 3\n")
+		assert.DeepEqual(t, maxSubsTranscript(t, addr), want)
+	})
+}
+
+// 1,000 SUBs from a client allowed 100: 100 are made and 900 get the -ERR,
+// as nats-server answers (issue 17).
+func TestMaxSubscriptionsFlood(t *testing.T) {
+	s := startServer(t, func(o *Options) { o.MaxSubs = 100 })
+	c := dialRaw(t, s)
+	var b strings.Builder
+	b.WriteString(quietConnect)
+	for i := range 1000 {
+		fmt.Fprintf(&b, "SUB s.%d %d\r\n", i, i)
+	}
+	b.WriteString("PING\r\n")
+	c.send(b.String())
+	errs := 0
+	for l := c.line(); l != "PONG"; l = c.line() {
+		assert.Equal(t, l, "-ERR 'maximum subscriptions exceeded'")
+		errs++
+	}
+	assert.Equal(t, errs, 900)
+	assert.Equal(t, s.NumSubscriptions(), 100)
+}
+
+// A reload that lowers max_subscriptions refuses the next SUB of a client
+// connected before it and keeps the subscriptions it has; one that raises
+// it lets the client subscribe again.
+func TestReloadMaxSubscriptions(t *testing.T) {
+	s := startServer(t, nil)
+	c := dialRaw(t, s)
+	c.send(quietConnect + "SUB a 1\r\nSUB b 2\r\nSUB c 3\r\nPING\r\n")
+	assert.Equal(t, c.line(), "PONG")
+	reloadWith(t, s, func(o *Options) { o.MaxSubs = 2 })
+	c.send("SUB d 4\r\nPING\r\n")
+	assert.Equal(t, c.line(), "-ERR 'maximum subscriptions exceeded'")
+	assert.Equal(t, c.line(), "PONG")
+	assert.Equal(t, s.NumSubscriptions(), 3)
+	reloadWith(t, s, func(o *Options) { o.MaxSubs = 0 })
+	c.send("SUB d 4\r\nPING\r\n")
+	assert.Equal(t, c.line(), "PONG")
+	assert.Equal(t, s.NumSubscriptions(), 4)
+}

@@ -66,6 +66,7 @@ func TestFieldNames(t *testing.T) {
 
 	f := newFake()
 	f.stats.InMsgs.Store(1)
+	f.cfg.MaxSubs = 100
 	o := snap(1)
 	o.Name, o.Lang, o.Version = "n", "go", "1"
 	o.Subscriptions = []string{"x"}
