@@ -33,14 +33,18 @@ type Conn struct {
 	reason atomic.Uint32 // first ClosedState in the low byte, skipFlushBit set by any skip-flush reason
 	live   atomic.Int32  // reader and writer goroutines still running
 
-	// mu guards the outbound buffer, the subscriptions, the client's
-	// CONNECT options and the ping bookkeeping.
-	mu   sync.Mutex
-	out  outbound
-	subs map[string]*Subscription
-	// finalSubs keeps the subjects subscribed when the connection closed,
-	// for monitoring.
+	// mu guards the outbound buffer, the client's CONNECT options and the
+	// ping bookkeeping: it is the lock every delivery to the connection
+	// takes, so nothing that grows with the subscriptions is done under it.
+	mu  sync.Mutex
+	out outbound
+	// subsMu guards the subscriptions by SID and, once closed, the
+	// subjects they had (finalSubs, kept for monitoring and never changed
+	// after). numSubs is len(subs), for readers without the lock.
+	subsMu    sync.Mutex
+	subs      map[string]*Subscription
 	finalSubs []string
+	numSubs   atomic.Int64
 	opts      connectOpts
 	pingTmr   *time.Timer
 	pingEvery time.Duration // the interval pingTmr was set for

@@ -96,23 +96,25 @@ func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 		c.pcdAdd(c)
 		return nil
 	}
-	c.mu.Lock()
+	// The subscriptions are released only once the reader (this
+	// goroutine) has returned, so none is added after the release.
+	c.subsMu.Lock()
 	if c.State() != Open {
-		c.mu.Unlock()
+		c.subsMu.Unlock()
 		return nil
 	}
 	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
-		c.mu.Unlock()
+		c.subsMu.Unlock()
 		c.maxSubsExceeded()
 		return nil
 	}
 	if _, dup := c.subs[s.sid]; dup {
-		c.mu.Unlock()
+		c.subsMu.Unlock()
 		c.ok(c.verbose())
 		return nil
 	}
 	if !subject.ValidSubject(s.subject) {
-		c.mu.Unlock()
+		c.subsMu.Unlock()
 		c.sendErr("Invalid Subject")
 		c.pcdAdd(c)
 		return nil
@@ -121,11 +123,13 @@ func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 		c.subs = make(map[string]*Subscription)
 	}
 	c.subs[s.sid] = s
-	c.mu.Unlock()
+	c.numSubs.Store(int64(len(c.subs)))
+	c.subsMu.Unlock()
 	if err := c.sh.Index.Insert(s.subject, s.queue, s); err != nil {
-		c.mu.Lock()
+		c.subsMu.Lock()
 		delete(c.subs, s.sid)
-		c.mu.Unlock()
+		c.numSubs.Store(int64(len(c.subs)))
+		c.subsMu.Unlock()
 		c.sendErr("Invalid Subject")
 		c.pcdAdd(c)
 		return nil
@@ -162,9 +166,9 @@ func (h *protoHandler) OnUnsub(sid []byte, max int) error {
 		}
 		c.traceIn("UNSUB", sid, m)
 	}
-	c.mu.Lock()
+	c.subsMu.Lock()
 	s := c.subs[string(sid)]
-	c.mu.Unlock()
+	c.subsMu.Unlock()
 	if s != nil {
 		if max > 0 {
 			s.max.Store(int64(max))
@@ -179,12 +183,13 @@ func (h *protoHandler) OnUnsub(sid []byte, max int) error {
 
 // unsubscribe removes s from the connection and the index, once.
 func (c *Conn) unsubscribe(s *Subscription) {
-	c.mu.Lock()
+	c.subsMu.Lock()
 	cur, ok := c.subs[s.sid]
 	if ok && cur == s {
 		delete(c.subs, s.sid)
+		c.numSubs.Store(int64(len(c.subs)))
 	}
-	c.mu.Unlock()
+	c.subsMu.Unlock()
 	if ok && cur == s {
 		c.sh.Index.Remove(s.subject, s.queue, s)
 	}
