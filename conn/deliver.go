@@ -71,13 +71,17 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	if gate := d.out.stall; gate != nil && d != c {
 		// The receiver is falling behind: wait a little for its writer,
 		// so that a fast producer is slowed down before the receiver is
-		// closed as a slow consumer.
+		// closed as a slow consumer. First wake the writers of everyone
+		// else this read already queued to: their messages must not wait
+		// out this producer's stall (they would until the end of the read,
+		// up to stallTotal later).
 		ttl := stallMin
 		if d.out.pending() >= d.lim().MaxPending {
 			ttl = stallMax
 		}
 		d.mu.Unlock()
 		d.signal()
+		c.flushPending()
 		c.stallWait(gate, ttl)
 		d.mu.Lock()
 		if d.State() != Open {
