@@ -95,6 +95,11 @@ func markdown(cfg config, res *results, rows []row, micro []microResult, elapsed
 		p("- **Open-file limit**: this machine's hard RLIMIT_NOFILE is %d and only a process with CAP_SYS_RESOURCE may raise it, so no server here can hold 20,000 sockets plus its own files. The \"20,000\" scenarios use %s connections, the most that fits; the harness raises each process's soft limit to the hard one (Go servers do so themselves), and splits the client side over processes of %d connections.\n",
 			hard, commas(idleCount(20000)), perHolder)
 	}
+	p("- **Queue groups** (issue 17): a raw client subscribes to one subject with %s queue groups (one member each) and reads everything it is sent; another does %d rounds of `SUB qg newN N` + `PUB qg` + `PING`, waiting for each PONG (each publish goes to every group); figure: the time of the %d rounds. Meanwhile a third client wants one `SUB u.N` + `PUB u.N` + `UNSUB` + `PING` round trip every %v, each timed from when it was due (so a held-up round trip counts the ones due behind it); figure: the median of those due during the rounds.\n", commas(qgGroups), qgRounds, qgRounds, qgEvery)
+	p("- **/connz under load** (issue 17): one raw client holds %s subscriptions (`s.N`) and one on `lat`; a publisher sends `lat` its send time every %v. Figures: the median latency (send → read by the subscriber) over %v without scrapes, then over %v while one client requests `/connz` (no `subs=1`) back to back, and those requests per second.\n", commas(connzSubs), connzEvery, connzQuiet, connzScrape)
+	if len(res.carried) > 0 {
+		p("- Rows carried over from the previous run (this run measured only `%s`): %s.\n", strings.Join(onlyNames(cfg), ","), strings.Join(res.carried, ", "))
+	}
 	p("- Every load loop is bounded in count and time, and every connection targets 127.0.0.1.\n")
 	return b.String()
 }

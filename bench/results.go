@@ -11,6 +11,10 @@ import (
 type results struct {
 	vals   map[string]map[string][]float64
 	counts map[string]int // connections actually used, for connection-count metrics
+	// titles holds the titles of rows carried over from an earlier run.
+	titles map[string]string
+	// carried lists the metrics carried over from an earlier run.
+	carried []string
 	// background is how busy the CPUs were with other work just before
 	// each measurement (a fraction of all CPUs).
 	background []float64
@@ -112,6 +116,11 @@ func metricDefs(conns []int) []metricDef {
 		metricDef{key: "ld_exit", title: "lame duck, " + ld + " clients: process exit after the signal", unit: "s", prec: 2},
 		metricDef{key: "ld_first_pct", title: "lame duck: first close, % of the close window", unit: "%", prec: 1},
 		metricDef{key: "ld_last_pct", title: "lame duck: last close, % of the close window", unit: "%", prec: 1, judge: lastTenth},
+		metricDef{key: "qg_rounds", title: fmt.Sprintf("%%s queue groups on one subject: %d × (new queue SUB + PUB + PING)", qgRounds), unit: "ms", prec: 1, judge: ratioAtMost(2)},
+		metricDef{key: "qg_other_rtt", title: "%s queue groups: an unrelated client's SUB + PUB + PING meanwhile (median)", unit: "µs", prec: 0, judge: ratioAtMost(2)},
+		metricDef{key: "connz_lat_quiet", title: "%s subscriptions on one connection: latency to another of its subscriptions, quiet (median)", unit: "µs", prec: 0},
+		metricDef{key: "connz_lat", title: "%s subscriptions on one connection: that latency while /connz is scraped (median)", unit: "µs", prec: 0, judge: ratioAtMost(2)},
+		metricDef{key: "connz_scrapes", title: "%s subscriptions on one connection: /connz answered", unit: "req/s", higher: true, prec: 0, judge: ratioAtLeast(0.5)},
 	)
 	return defs
 }
@@ -134,7 +143,9 @@ func (r *results) rows(conns []int) []row {
 			continue
 		}
 		rw := row{def: d, title: d.title, natsd: summarize(v["natsd"]), ref: summarize(v["nats-server"])}
-		if strings.Contains(d.title, "%s") {
+		if t, ok := r.titles[d.key]; ok {
+			rw.title = t
+		} else if strings.Contains(d.title, "%s") {
 			n, ok := r.counts[d.key]
 			c := "?"
 			if ok {

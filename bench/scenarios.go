@@ -27,6 +27,8 @@ func (h *harness) scenarios() []scenario {
 		{"churn", h.churn},
 		{"idle", h.idle},
 		{"lameduck", h.lameDuck},
+		{"queuegroups", h.queueGroups},
+		{"connz", h.connzLoad},
 	}
 }
 

@@ -77,9 +77,9 @@ func freePort() (int, error) {
 	return 0, errors.New("no free port in 20000-32000")
 }
 
-// start runs a server on 127.0.0.1 with the shared flags and waits until it
-// answers INFO.
-func (h *harness) start(k serverKind, tag string) (*server, error) {
+// start runs a server on 127.0.0.1 with the shared flags (and extra ones,
+// given to both servers alike) and waits until it answers INFO.
+func (h *harness) start(k serverKind, tag string, extra ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func (h *harness) start(k serverKind, tag string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(k.bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-c", h.confPath())
+	cmd := exec.Command(k.bin, append([]string{"-a", "127.0.0.1", "-p", strconv.Itoa(port), "-c", h.confPath()}, extra...)...)
 	// Another name in argv[0]: `natsd --signal CMD=*` (run by tests on a
 	// shared machine) signals every process whose argv[0] is natsd.
 	cmd.Args[0] = "bench-" + k.name
