@@ -217,10 +217,12 @@ func TestFloodingClients(t *testing.T) {
 				if srv.name == "natsd" {
 					// Every flood connection but the last few (cut by the
 					// end of the flood) was closed as a slow consumer, and a
-					// flood holds at most max_pending plus socket buffers
-					// per client.
+					// flood holds at most max_pending plus buffers per
+					// client, twice over: what closed connections dropped
+					// waits for the next garbage collection, which the
+					// runtime starts when the heap has doubled (GOGC=100).
 					assert.Assert(t, slow >= conns-int64(clients), "%d slow consumers for %d connections", slow, conns)
-					bound := int64(clients)*(limit.maxPending+16<<10) + 64<<10
+					bound := 2*int64(clients)*(limit.maxPending+16<<10) + 64<<10
 					assert.Assert(t, peak-base < bound, "peak RSS %d KiB over a %d KiB baseline (bound %d KiB)", peak, base, bound)
 					if soak.Enabled() { // a -race binary keeps more
 						assert.Assert(t, back, "RSS %d KiB %v after the flood, baseline %d KiB", after, idleFor, base)
