@@ -87,13 +87,17 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	if gate := d.out.stall; gate != nil && d != c {
 		// The receiver is falling behind: wait a little for its writer,
 		// so that a fast producer is slowed down before the receiver is
-		// closed as a slow consumer.
+		// closed as a slow consumer. First wake the writers of everyone
+		// else this read already queued to: their messages must not wait
+		// out this producer's stall (they would until the end of the read,
+		// up to stallTotal later).
 		ttl := stallMin
-		if d.out.pending() >= d.cfg.MaxPending {
+		if d.out.pending() >= d.lim().MaxPending {
 			ttl = stallMax
 		}
 		d.mu.Unlock()
 		d.signal()
+		c.flushPending()
 		c.stallWait(gate, ttl)
 		d.mu.Lock()
 		if d.State() != Open {
@@ -140,8 +144,9 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 		d.trackReplyLocked(reply)
 	}
 	queued := d.out.pb
-	over := d.cfg.MaxPending > 0 && d.out.pending() > d.cfg.MaxPending
-	if !over && d.cfg.MaxPending > 0 && d.out.stall == nil && d.out.pending() > d.cfg.MaxPending/4*3 {
+	mp := d.lim().MaxPending
+	over := mp > 0 && d.out.pending() > mp
+	if !over && mp > 0 && d.out.stall == nil && d.out.pending() > mp/4*3 {
 		d.out.stall = make(chan struct{})
 	}
 	d.mu.Unlock()
@@ -153,8 +158,7 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	d.outMsgs.Add(1)
 	d.outBytes.Add(int64(len(msg)))
 	if over {
-		d.slowConsumer("MaxPending of " + strconv.FormatInt(d.cfg.MaxPending, 10) + " Exceeded")
-		d.Close(SlowConsumerPendingBytes)
+		d.closeOverPending()
 		return true
 	}
 	if d == c {

@@ -34,6 +34,7 @@ func (m monitorSource) Config() monitor.Config {
 		HTTPHost:       o.HTTPHost,
 		HTTPPort:       m.httpPort,
 		MaxConn:        o.MaxConn,
+		MaxSubs:        o.MaxSubs,
 		MaxPayload:     o.MaxPayload,
 		MaxControlLine: o.MaxControlLine,
 		MaxPending:     o.MaxPending,

@@ -464,6 +464,7 @@ func (s *Server) connConfig(o *Options, port int) *conn.Config {
 		MaxControlLine:  o.MaxControlLine,
 		MaxPayload:      o.MaxPayload,
 		MaxPending:      o.MaxPending,
+		MaxSubs:         o.MaxSubs,
 		WriteDeadline:   o.WriteDeadline,
 		PingInterval:    o.PingInterval,
 		PingMax:         o.PingMax,

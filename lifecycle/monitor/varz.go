@@ -17,6 +17,7 @@ type Varz struct {
 	Host             string            `json:"host"`
 	Port             int               `json:"port"`
 	MaxConn          int               `json:"max_connections"`
+	MaxSubs          int               `json:"max_subscriptions,omitempty"`
 	PingInterval     time.Duration     `json:"ping_interval"`
 	MaxPingsOut      int               `json:"ping_max"`
 	HTTPHost         string            `json:"http_host"`
@@ -75,6 +76,7 @@ func (m *Monitor) Varz() *Varz {
 		Host:             cfg.Host,
 		Port:             cfg.Port,
 		MaxConn:          cfg.MaxConn,
+		MaxSubs:          max(cfg.MaxSubs, 0),
 		PingInterval:     cfg.PingInterval,
 		MaxPingsOut:      cfg.PingMax,
 		HTTPHost:         cfg.HTTPHost,
