@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/natsd/natsd/account"
@@ -23,6 +24,9 @@ import (
 type Account struct {
 	name  string
 	Index *subject.Index[*Subscription]
+	// maxSubs is the account's max_subscriptions for each of its
+	// connections (0: none of its own), set when the accounts are built.
+	maxSubs atomic.Int64
 
 	// replyPrefix ("_R_.xxxxxx.") starts the reply subjects this account's
 	// services see on requests that came through service imports; the
@@ -155,6 +159,13 @@ func NewAccounts(cfg account.Config, system string, globalIndex *subject.Index[*
 				break
 			}
 		}
+	}
+	for _, a := range r.order {
+		var max int
+		if ac := cfg.Lookup(a.name); ac != nil {
+			max = ac.MaxSubs
+		}
+		a.maxSubs.Store(int64(max))
 	}
 	return r, nil
 }

@@ -73,12 +73,20 @@ func (sh *Shared) initLimits(cfg *Config) {
 func (c *Conn) lim() *Limits { return c.sh.currentLimits() }
 
 // maxSubs returns the most subscriptions this connection may hold, 0 for
-// unlimited. It is the one place the limit is decided: when connections
-// get accounts, the account's max_subscriptions (nats-server's
+// unlimited. It is the one place the limit is decided: the server's
+// max_subscriptions and its account's (nats-server's
 // accounts { A { limits { max_subscriptions } } }, a per-connection limit of
-// the account's connections) is to be combined here, nats-server's way: the
-// smaller of the two positive limits.
-func (c *Conn) maxSubs() int { return c.lim().MaxSubs }
+// the account's connections), nats-server's way: the smaller of the two
+// positive limits. Only the reader calls it (the account is the reader's).
+func (c *Conn) maxSubs() int {
+	max := c.lim().MaxSubs
+	if acc := c.auth.acc; acc != nil {
+		if a := int(acc.maxSubs.Load()); a > 0 && (max <= 0 || a < max) {
+			max = a
+		}
+	}
+	return max
+}
 
 // LimitsChanged makes the connection follow limits set by
 // [Shared.SetLimits] that it does not read at each use: a ping timer set
