@@ -24,6 +24,9 @@ import (
 type Account struct {
 	name  string
 	Index *subject.Index[*Subscription]
+	// router is told every change of the account's interest (nil without
+	// a cluster); fixed when the account is made.
+	router Router
 	// maxSubs is the account's max_subscriptions for each of its
 	// connections (0: none of its own), set when the accounts are built.
 	maxSubs atomic.Int64
@@ -58,15 +61,24 @@ func newAccount(name string) *Account {
 }
 
 // insert adds s to the account's index and makes it the subscription's
-// account.
+// account; the cluster learns of the new interest.
 func (a *Account) insert(s *Subscription) error {
 	s.acc = a
-	return a.Index.Insert(s.subject, s.queue, s)
+	if err := a.Index.Insert(s.subject, s.queue, s); err != nil {
+		return err
+	}
+	if a.router != nil && s.routed() {
+		a.router.InterestChanged(a.name, s.subject, s.queue, 1)
+	}
+	return nil
 }
 
-// remove takes s out of the account's index.
+// remove takes s out of the account's index; the cluster learns that the
+// interest left.
 func (a *Account) remove(s *Subscription) {
-	a.Index.Remove(s.subject, s.queue, s)
+	if a.Index.Remove(s.subject, s.queue, s) == nil && a.router != nil && s.routed() {
+		a.router.InterestChanged(a.name, s.subject, s.queue, -1)
+	}
 }
 
 // Accounts is the set of accounts of a server, by name. It never changes
@@ -114,8 +126,10 @@ func (r *Accounts) NumSubscriptions() int {
 // The global account uses globalIndex when it is not nil (the index a
 // server made before it had accounts). With prev (a reload) the accounts
 // that remain keep their Account values, subscriptions included; the
-// imports of prev are removed and those of cfg placed.
-func NewAccounts(cfg account.Config, system string, globalIndex *subject.Index[*Subscription], prev *Accounts) (*Accounts, error) {
+// imports of prev are removed and those of cfg placed. rt, when not nil,
+// is told every change of every account's interest (the cluster's
+// [Router]; the same for the life of the server).
+func NewAccounts(cfg account.Config, system string, globalIndex *subject.Index[*Subscription], prev *Accounts, rt Router) (*Accounts, error) {
 	r := &Accounts{byName: map[string]*Account{}}
 	get := func(name string) *Account {
 		if a := r.byName[name]; a != nil {
@@ -127,6 +141,7 @@ func NewAccounts(cfg account.Config, system string, globalIndex *subject.Index[*
 		}
 		if a == nil {
 			a = newAccount(name)
+			a.router = rt
 			if name == account.Global && globalIndex != nil {
 				a.Index = globalIndex
 			}

@@ -91,6 +91,10 @@ type Shared struct {
 	// OnClosed is called once per connection, from the transition into
 	// Closed, after the connection's subscriptions are released.
 	OnClosed func(*Conn)
+	// Router is the cluster (nil without one): it learns every change of
+	// interest and carries local messages to the other servers. Set once,
+	// before any account or connection is made.
+	Router Router
 
 	// limits are the reloadable limits in force (see [Shared.SetLimits]).
 	limits atomic.Pointer[Limits]
@@ -115,7 +119,7 @@ func (sh *Shared) accounts() *Accounts {
 		return r
 	}
 	sh.fallbackOnce.Do(func() {
-		sh.fallback, _ = NewAccounts(account.Config{}, "", sh.Index, nil)
+		sh.fallback, _ = NewAccounts(account.Config{}, "", sh.Index, nil, sh.Router)
 	})
 	return sh.fallback
 }

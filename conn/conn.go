@@ -67,6 +67,12 @@ type Conn struct {
 	parserLim *Limits
 	pcd       map[*Conn]struct{}
 	rnd       *rand.Rand
+	// fwd is the reader's scratch for the cluster (router.go), made at
+	// its first message to a route; routed marks a producer of messages
+	// that came from a route, which are never forwarded to routes (one
+	// hop).
+	fwd    *forwarding
+	routed bool
 	// stalled is how long this read's deliveries have waited on slow
 	// receivers' stall gates; reset at every read.
 	stalled time.Duration
@@ -295,6 +301,9 @@ func (c *Conn) flushPending() {
 	for d := range c.pcd {
 		d.signal()
 		delete(c.pcd, d)
+	}
+	if c.fwd != nil && len(c.fwd.wakers.w) > 0 {
+		c.fwd.wakers.wakeAll()
 	}
 }
 

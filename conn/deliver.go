@@ -18,7 +18,7 @@ func (c *Conn) publish(subj, reply []byte, hdrLen int, msg []byte) {
 		// delivers it as a MSG.
 		hdrLen = -1
 	}
-	delivered := c.deliverIn(c.auth.acc, subj, reply, hdrLen, msg, 0)
+	delivered := c.deliverIn(c.auth.acc, subj, reply, hdrLen, msg, 0, true)
 	if delivered > 0 {
 		c.readOut += int64(delivered)
 		c.readOutBytes += int64(delivered * len(msg))
@@ -31,10 +31,16 @@ func (c *Conn) publish(subj, reply []byte, hdrLen int, msg []byte) {
 
 // deliverIn delivers a message published (or forwarded, after hops
 // imports) in account acc to its matching subscriptions and returns the
-// number of deliveries.
-func (c *Conn) deliverIn(acc *Account, subj, reply []byte, hdrLen int, msg []byte, hops int) int {
+// number of deliveries. With toRoutes, a local producer's message also
+// goes to the routes with interest (counted once per route), and a queue
+// group another server was chosen for is skipped here.
+func (c *Conn) deliverIn(acc *Account, subj, reply []byte, hdrLen int, msg []byte, hops int, toRoutes bool) int {
 	r := acc.Index.Match(bytesToString(subj))
 	delivered := 0
+	var taken []bool
+	if rt := c.sh.Router; rt != nil && toRoutes && !c.routed {
+		delivered, taken = c.toRoutes(rt, acc, r.Queues, subj, reply, hdrLen, msg, hops)
+	}
 	for _, s := range r.Plain {
 		if s.imp != nil {
 			delivered += c.forward(s.imp, subj, reply, hdrLen, msg, hops)
@@ -44,22 +50,33 @@ func (c *Conn) deliverIn(acc *Account, subj, reply []byte, hdrLen int, msg []byt
 			delivered++
 		}
 	}
-	for _, group := range r.Queues {
-		if len(group) == 0 {
+	for i, group := range r.Queues {
+		if taken != nil && taken[i] {
 			continue
 		}
-		start := 0
-		if len(group) > 1 {
-			start = c.pick(len(group))
-		}
-		for i := range group {
-			if c.deliver(group[(start+i)%len(group)], subj, reply, hdrLen, msg) {
-				delivered++
-				break
-			}
+		if c.deliverQueue(group, subj, reply, hdrLen, msg) {
+			delivered++
 		}
 	}
 	return delivered
+}
+
+// deliverQueue delivers a message to one member of a queue group, starting
+// at a random member and going on to the next while a delivery fails.
+func (c *Conn) deliverQueue(group []*Subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
+	if len(group) == 0 {
+		return false
+	}
+	start := 0
+	if len(group) > 1 {
+		start = c.pick(len(group))
+	}
+	for i := range group {
+		if c.deliver(group[(start+i)%len(group)], subj, reply, hdrLen, msg) {
+			return true
+		}
+	}
+	return false
 }
 
 // deliver queues one MSG (or HMSG) for subscription s and reports whether it
