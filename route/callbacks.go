@@ -63,9 +63,11 @@ func (r *Route) beforeRegistered(step) error {
 	return r.cl.register(r)
 }
 
-// enterActive adds the remote's client URLs and sends the gossip.
+// enterActive adds the remote's client URLs, sends the gossip and the
+// whole local interest, after which every change of it.
 func (r *Route) enterActive(step) error {
 	r.cl.activated(r)
+	r.cl.router.attach(r)
 	return nil
 }
 
@@ -73,7 +75,9 @@ func (r *Route) enterActive(step) error {
 // flush (or skips it).
 func (r *Route) enterClosing(step) error {
 	r.cl.unregister(r)
+	r.cl.router.detach(r)
 	r.mu.Lock()
+	r.openStall()
 	if r.pingTmr != nil {
 		r.pingTmr.Stop()
 		r.pingTmr = nil

@@ -33,7 +33,7 @@ func newFakeCluster() *fakeCluster {
 		RID: 3, RemoteID: "NREMOTE", RemoteName: "A", DidSolicit: true, IsConfigured: true,
 		IP: "127.0.0.1", Port: 6222, Start: t0.Add(-time.Minute), LastActivity: t0.Add(-time.Second),
 		RTT: 1500 * time.Microsecond, Pending: 10, InMsgs: 1, OutMsgs: 2, InBytes: 3, OutBytes: 4,
-		Subs: []string{"bar q", "foo"}, Compression: "off", State: route.Active,
+		Subs: []string{"bar", "foo"}, Compression: "off", State: route.Active,
 	}}
 	f.states = []int64{0, 1, 0, 1, 0, 4}
 	f.closed = make([]int64, conn.NumClosedStates+1)
@@ -67,7 +67,7 @@ func TestRoutez(t *testing.T) {
 
 	var body Routez
 	getJSON(t, m, "/routez?subs=1", http.StatusOK, &body)
-	assert.DeepEqual(t, body.Routes[0].Subs, []string{"bar q", "foo"})
+	assert.DeepEqual(t, body.Routes[0].Subs, []string{"bar", "foo"})
 	code, _ := get(t, m, "/routez?subs=maybe")
 	assert.Equal(t, code, http.StatusBadRequest)
 
