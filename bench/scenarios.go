@@ -47,6 +47,7 @@ func (h *harness) scenarios() []scenario {
 	all = append(all, h.loadScenarios()...)
 	all = append(all,
 		scenario{name: "reqreply", run: h.reqReply, defs: reqReplyDefs, how: reqReplyHow},
+		scenario{name: "crossroute", run: h.crossRoute, defs: crossDefs, how: crossHow},
 		scenario{name: "subjects", run: h.subjectSpace, defs: h.spaceDefs, how: h.spaceHow},
 		scenario{name: "queuegroups", run: h.queueGroups, defs: queueGroupDefs, how: queueGroupHow},
 		scenario{name: "connz", run: h.connzLoad, defs: connzDefs, how: connzHow},
