@@ -121,6 +121,7 @@ func TestClusterRouting(t *testing.T) {
 			for _, n := range nodes {
 				if nd, ok := n.(*clusterNatsd); ok {
 					assert.Equal(t, nd.logs.count("level=error"), 0, "%s logged errors", nd.name)
+					checkVarzCluster(t, nd, len(nodes)-1)
 				}
 			}
 		})
@@ -329,4 +330,32 @@ func routingWithdrawal(t *testing.T, nodes []routingNode, conns []*nats.Conn) {
 		assert.Assert(t, errors.Is(err, nats.ErrNoResponders), "request %s on %s after the responder left: %v", subj, nodes[i].Name(), err)
 		assert.Assert(t, time.Since(start) < 5*time.Second)
 	}
+}
+
+// checkVarzCluster: /varz has the cluster section and counts the routes'
+// messages in the totals only.
+func checkVarzCluster(t *testing.T, n *clusterNatsd, routes int) {
+	t.Helper()
+	resp, err := http.Get(n.monitorURL() + "/varz")
+	assert.NilError(t, err)
+	defer resp.Body.Close()
+	var v struct {
+		Routes  int `json:"routes"`
+		Cluster struct {
+			Name     string `json:"name"`
+			Port     int    `json:"cluster_port"`
+			PoolSize int    `json:"pool_size"`
+		} `json:"cluster"`
+		InMsgs        int64 `json:"in_msgs"`
+		InClientMsgs  int64 `json:"in_client_msgs"`
+		OutMsgs       int64 `json:"out_msgs"`
+		OutClientMsgs int64 `json:"out_client_msgs"`
+	}
+	assert.NilError(t, json.NewDecoder(resp.Body).Decode(&v))
+	assert.Equal(t, v.Routes, routes)
+	assert.Equal(t, v.Cluster.Name, "c1")
+	assert.Equal(t, v.Cluster.Port, urlPort(n.ClusterURL()))
+	assert.Equal(t, v.Cluster.PoolSize, -1)
+	assert.Assert(t, v.InMsgs > v.InClientMsgs && v.InClientMsgs > 0, "%+v", v)
+	assert.Assert(t, v.OutMsgs > v.OutClientMsgs && v.OutClientMsgs > 0, "%+v", v)
 }

@@ -126,6 +126,29 @@ func (m monitorSource) RouteClosedCounts() []int64 {
 	return nil
 }
 
+func (m monitorSource) RouteCounts() (inMsgs, inBytes, outMsgs, outBytes int64) {
+	if c := m.s.Cluster(); c != nil {
+		return c.Counts()
+	}
+	return 0, 0, 0, 0
+}
+
+func (m monitorSource) ClusterVarz() monitor.ClusterVarz {
+	c := m.s.Cluster()
+	if c == nil {
+		return monitor.ClusterVarz{}
+	}
+	o := m.s.opts.Load().Cluster
+	return monitor.ClusterVarz{
+		Name:        c.Name(),
+		Host:        o.Host,
+		Port:        m.s.cl.port,
+		AuthTimeout: o.AuthTimeout.Seconds(),
+		URLs:        o.routesForVarz(),
+		PoolSize:    -1,
+	}
+}
+
 func (m monitorSource) RouteHistory() []route.Transition {
 	if c := m.s.Cluster(); c != nil {
 		return c.History()
