@@ -68,11 +68,11 @@ type Conn struct {
 	pcd       map[*Conn]struct{}
 	rnd       *rand.Rand
 	// fwd is the reader's scratch for the cluster (router.go), made at
-	// its first message to a route; routed marks a producer of messages
+	// its first message to a route; fromRoute marks a producer of messages
 	// that came from a route, which are never forwarded to routes (one
 	// hop).
-	fwd    *forwarding
-	routed bool
+	fwd       *forwarding
+	fromRoute bool
 	// stalled is how long this read's deliveries have waited on slow
 	// receivers' stall gates; reset at every read.
 	stalled time.Duration

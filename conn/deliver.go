@@ -38,7 +38,7 @@ func (c *Conn) deliverIn(acc *Account, subj, reply []byte, hdrLen int, msg []byt
 	r := acc.Index.Match(bytesToString(subj))
 	delivered := 0
 	var taken []bool
-	if rt := c.sh.Router; rt != nil && toRoutes && !c.routed {
+	if rt := c.sh.Router; rt != nil && toRoutes && !c.fromRoute {
 		delivered, taken = c.toRoutes(rt, acc, r.Queues, subj, reply, hdrLen, msg, hops)
 	}
 	for _, s := range r.Plain {

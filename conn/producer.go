@@ -24,7 +24,7 @@ func NewProducer(sh *Shared, fromRoute bool) *Producer {
 	p.c.sh = sh
 	p.c.cfg = &Config{}
 	p.c.opts = connectOpts{Echo: true, Headers: true}
-	p.c.routed = fromRoute
+	p.c.fromRoute = fromRoute
 	p.c.wake.L = &p.c.mu
 	return p
 }
