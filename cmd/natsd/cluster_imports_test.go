@@ -192,3 +192,37 @@ func TestClusterImportsAcrossNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterSystemAccountAcrossNodes: natsd routes the system account
+// by name, so a system user on natsd reaches nats-server's system
+// services through the route: $SYS.REQ.SERVER.PING is answered by the
+// nats-server node (natsd itself answers nothing there yet).
+func TestClusterSystemAccountAcrossNodes(t *testing.T) {
+	prepareNatsd(t)
+	conf := writeConf(t, `accounts {
+  SYS { users: [{user: sys, password: pw}] }
+  APP { users: [{user: app, password: pw}] }
+}
+system_account: SYS
+`)
+	a := startNatsServerNode(t, "A", conf)
+	n := startNatsdNode(t, "N", conf, a.route)
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if slices.Contains(routezSubs(t, n)["A"], "$SYS.REQ.SERVER.PING") {
+			return poll.Success()
+		}
+		return poll.Continue("A's system interest not on N yet")
+	}, poll.WithDelay(20*time.Millisecond), poll.WithTimeout(20*time.Second))
+	nc, err := nats.Connect(n.url, nats.UserInfo("sys", "pw"), nats.NoReconnect(), nats.Timeout(5*time.Second))
+	assert.NilError(t, err)
+	defer nc.Close()
+	resp, err := nc.Request("$SYS.REQ.SERVER.PING", nil, 5*time.Second)
+	assert.NilError(t, err)
+	var ping struct {
+		Server struct {
+			Name string `json:"name"`
+		} `json:"server"`
+	}
+	assert.NilError(t, json.Unmarshal(resp.Data, &ping))
+	assert.Equal(t, ping.Server.Name, "A")
+}
