@@ -71,8 +71,8 @@ func (r *Route) enterActive(step) error {
 	return nil
 }
 
-// enterClosing unregisters the route, stops its timers and starts the
-// flush (or skips it).
+// enterClosing unregisters the route, drops the remote's interest, stops
+// its timers and starts the flush (or skips it).
 func (r *Route) enterClosing(step) error {
 	r.cl.unregister(r)
 	r.cl.router.detach(r)
@@ -95,7 +95,7 @@ func (r *Route) enterClosing(step) error {
 	return nil
 }
 
-// enterClosed drops the remote interest, ends the dialler's waits and hands
+// enterClosed ends the dialler's waits, releases the buffers and hands
 // the route to the cluster, which counts it and may start a reconnect.
 func (r *Route) enterClosed(t step) error {
 	r.cancel()
