@@ -36,14 +36,15 @@ func (p *Producer) Account(name string) *Account { return p.c.sh.accounts().Look
 // would: to the local subscribers (through the imports), and to the routes
 // with interest (the queue groups chosen cluster-wide). hdrLen is the size
 // of the header at the start of msg, -1 without one. It returns the number
-// of deliveries (a route counts once). The slices are not retained.
+// of deliveries (a route counts once). The slices are not retained. The
+// receivers' writers are woken by [Producer.Flush]: call it after each
+// message or batch. It is not counted as a client's input in the server's
+// counters (its deliveries are).
 func (p *Producer) Publish(acc *Account, subj, reply []byte, hdrLen int, msg []byte) int {
 	if hdrLen == 0 {
 		hdrLen = -1
 	}
 	n := p.c.deliverIn(acc, subj, reply, hdrLen, msg, 0, true)
-	p.c.readIn++
-	p.c.readInBytes += int64(len(msg))
 	p.c.readOut += int64(n)
 	p.c.readOutBytes += int64(n * len(msg))
 	return n
