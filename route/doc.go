@@ -20,7 +20,13 @@
 //     lock; its callbacks do the work (registering, unregistering, URLs,
 //     gossip, reconnect) and may take the cluster's lock. Code holding the
 //     cluster's lock never fires a route event. Lock order: a route's fire
-//     lock, the cluster's lock, a route's lock.
+//     lock, the cluster's lock or the router's, a route's lock, the
+//     router's remote-interest locks (leaves). The router's lock is held
+//     while interest lines are queued, so every route sees the changes of
+//     interest in the order they were counted.
+//   - A route's remote interest is in the router's index only while the
+//     route is handshaking or active: RS+ is refused once it is closing,
+//     and enter_closing removes what was there.
 //   - A route is registered (in the cluster's registry, its URLs in the
 //     shared set) only between before_registered and enter_closing, and at
 //     most one route per remote server id is registered.

@@ -38,7 +38,9 @@ type Route struct {
 	cancel context.CancelFunc
 
 	// mu guards the fields below. Lock order: fireMu, then the cluster's
-	// mu, then mu; code holding mu takes no other lock.
+	// or the router's mu, then mu; code holding mu takes no other lock
+	// but the router's remote-interest locks (to keep r.interest and the
+	// index in step).
 	mu sync.Mutex
 	// What the route is, as nats-server's route struct says it: a
 	// solicited route has the URL it dials; a duplicate may upgrade the
