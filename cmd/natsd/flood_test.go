@@ -119,23 +119,66 @@ func (s *floodServer) memKiB(t *testing.T) (rss, peak int64) {
 // server takes them without ever reading a PONG, and connect again once
 // the server closes them, until d has passed. It returns the PINGs sent
 // and the connections made.
-func pingFlood(addr string, clients int, d time.Duration) (pings, conns int64) {
+func pingFlood(addr string, clients int, d time.Duration, enough func() bool) (pings, conns int64) {
 	batch := bytes.Repeat([]byte("PING\r\n"), (64<<10)/6)
 	stop := time.Now().Add(d)
-	var sent, dialed atomic.Int64
-	var wg sync.WaitGroup
+	var (
+		sent, dialed atomic.Int64
+		wg           sync.WaitGroup
+		mu           sync.Mutex
+		open         = map[net.Conn]bool{}
+		done         = make(chan struct{})
+	)
+	ended := func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return !time.Now().Before(stop)
+		}
+	}
+	if enough != nil {
+		// Ends the flood early once it did what it is for: the write
+		// deadlines of the open connections are moved to now.
+		watch := time.NewTicker(50 * time.Millisecond)
+		defer watch.Stop()
+		go func() {
+			for range watch.C {
+				if ended() || enough() {
+					mu.Lock()
+					select {
+					case <-done:
+					default:
+						close(done)
+					}
+					for nc := range open {
+						nc.SetWriteDeadline(time.Now())
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
 	for range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for time.Now().Before(stop) {
+			for !ended() {
 				nc, err := net.DialTimeout("tcp", addr, time.Second)
 				if err != nil {
-					time.Sleep(10 * time.Millisecond)
+					time.Sleep(10 * time.Millisecond) // dial again after a refusal
 					continue
 				}
 				dialed.Add(1)
-				nc.SetWriteDeadline(stop)
+				mu.Lock()
+				open[nc] = true
+				if ended() {
+					nc.SetWriteDeadline(time.Now())
+				} else {
+					nc.SetWriteDeadline(stop)
+				}
+				mu.Unlock()
 				nc.Write([]byte("CONNECT {\"verbose\":false}\r\n"))
 				for {
 					n, err := nc.Write(batch)
@@ -144,11 +187,21 @@ func pingFlood(addr string, clients int, d time.Duration) (pings, conns int64) {
 						break
 					}
 				}
+				mu.Lock()
+				delete(open, nc)
+				mu.Unlock()
 				nc.Close()
 			}
 		}()
 	}
 	wg.Wait()
+	mu.Lock()
+	select {
+	case <-done:
+	default:
+		close(done)
+	}
+	mu.Unlock()
 	return sent.Load(), dialed.Load()
 }
 
@@ -161,7 +214,11 @@ func pingFlood(addr string, clients int, d time.Duration) (pings, conns int64) {
 func TestFloodingClients(t *testing.T) {
 	prepareNatsd(t)
 	clients := soak.Size(1, 4)
-	floodFor := soak.Size(2*time.Second, 10*time.Second)
+	// The short run floods until the first slow consumer is counted (at
+	// least minFlood, at most floodFor): how long a -race binary on a busy
+	// machine takes to fill the socket buffers and max_pending varies.
+	floodFor := soak.Size(30*time.Second, 10*time.Second)
+	minFlood := soak.Size(2*time.Second, 10*time.Second)
 	idleFor := soak.Size(5*time.Second, 10*time.Second)
 	servers := []struct{ name, bin string }{{"natsd", natsdBin}}
 	if soak.Enabled() {
@@ -184,7 +241,17 @@ func TestFloodingClients(t *testing.T) {
 			t.Run(limit.name+"/"+srv.name, func(t *testing.T) {
 				s := startFloodServer(t, srv.name, srv.bin, conf)
 				base, _ := s.memKiB(t)
-				pings, conns := pingFlood(s.addr, clients, floodFor)
+				var enough func() bool
+				if !soak.Enabled() {
+					began := time.Now()
+					enough = func() bool {
+						n, err := s.slowConsumers()
+						return err == nil && n > 0 && time.Since(began) >= minFlood
+					}
+				}
+				floodStart := time.Now()
+				pings, conns := pingFlood(s.addr, clients, floodFor, enough)
+				flooded := time.Since(floodStart).Round(100 * time.Millisecond)
 				_, peak := s.memKiB(t)
 				var slow int64
 				poll.WaitOn(t, func(poll.LogT) poll.Result {
@@ -213,7 +280,7 @@ func TestFloodingClients(t *testing.T) {
 					backIn = "in " + time.Since(idleFrom).Round(100*time.Millisecond).String()
 				}
 				t.Logf("%s, %s: %d clients, %d connections, %d PINGs in %v; %d slow consumers; RSS %d KiB before, peak %d KiB, then %d KiB, back %s",
-					srv.name, limit.name, clients, conns, pings, floodFor, slow, base, peak, after, backIn)
+					srv.name, limit.name, clients, conns, pings, flooded, slow, base, peak, after, backIn)
 				if srv.name == "natsd" {
 					// Every flood connection but the last few (cut by the
 					// end of the flood) was closed as a slow consumer, and a
@@ -233,7 +300,7 @@ func TestFloodingClients(t *testing.T) {
 					Sent: pings, Received: -1, Lost: -1, MaxRSSKiB: peak,
 					GoroutinesBefore: -1, GoroutinesPeak: -1, GoroutinesAfter: -1, FDsBefore: -1, FDsPeak: -1, FDsAfter: -1,
 					Notes: fmt.Sprintf("%s: %d clients flood PING for %v without reading, reconnecting when closed (%d connections); %d closed as Slow Consumer (Pending Bytes); RSS %.0f MiB before, peak %.0f MiB, then %.0f MiB: back within 16 MiB of the baseline %s of idling",
-						srv.name, clients, floodFor, conns, slow, float64(base)/1024, float64(peak)/1024, float64(after)/1024, backIn),
+						srv.name, clients, flooded, conns, slow, float64(base)/1024, float64(peak)/1024, float64(after)/1024, backIn),
 				}))
 			})
 		}
