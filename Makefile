@@ -44,11 +44,12 @@ bench: build
 	./bin/natsd-bench $(BENCH_ARGS)
 
 # The reliability suites at full size (20,000 connections, 50 publishers and
-# 50 subscribers, 20 signal storms; see docs/reliability.md), run without
+# 50 subscribers, 20 signal storms, PING floods beside nats-server; see
+# docs/reliability.md), run without
 # -race against a natsd built without -race. A few minutes. Prints the
 # table of figures and writes it into docs/reliability.md.
 SOAK_REPORT ?= bin/soak.jsonl
-SOAK_RUN    ?= TestScaleShutdown|TestShutdownUnderPublishLoad|TestStuckClients|TestVanishingClients|TestSignalStorm
+SOAK_RUN    ?= TestScaleShutdown|TestShutdownUnderPublishLoad|TestStuckClients|TestVanishingClients|TestSignalStorm|TestFloodingClients
 soak:
 	@mkdir -p $(dir $(SOAK_REPORT)) && rm -f $(SOAK_REPORT)
 	NATSD_SOAK=1 NATSD_SOAK_REPORT=$(abspath $(SOAK_REPORT)) $(GO) test -count=1 -timeout 30m -run '$(SOAK_RUN)' ./lifecycle ./cmd/natsd

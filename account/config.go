@@ -32,6 +32,10 @@ type Account struct {
 	Nkey    string // the account's public nkey, if given (unused without operators)
 	Exports []Export
 	Imports []Import
+	// MaxSubs (limits { max_subscriptions }) caps the subscriptions of each
+	// connection of the account, as nats-server's account limit does; 0
+	// or less: no limit of the account's own.
+	MaxSubs int
 }
 
 // Kind tells streams from services.

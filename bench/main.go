@@ -25,6 +25,12 @@
 //     SIGTERM shutdown time with those connections open (signal → exit);
 //   - lame duck with 5,000 clients: first close, last close and exit,
 //     relative to the signal and to the configured window.
+//   - queuegroups (queuegroups.go): one subject with 20,000 queue groups:
+//     20 rounds of a new queue group + a publish, and an unrelated client's
+//     round trips meanwhile;
+//   - connz (connz.go): a connection with 500,000 subscriptions: the
+//     latency to another of its subscriptions, quiet and while /connz is
+//     scraped, and the scrape rate.
 //
 // Every load loop is bounded in count and time and targets loopback only.
 // The same binary, run as `bench holder ...`, is the client process that
@@ -75,7 +81,7 @@ func run() error {
 	flag.StringVar(&cfg.toolsDir, "tools", ".tools/bin", "folder of the pinned nats-server and nats CLI (installed when missing; see internal/tools)")
 	flag.StringVar(&cfg.outDir, "out", "docs", "folder for performance.md and performance.tsv")
 	flag.StringVar(&cfg.workDir, "work", ".bench/run", "folder for server logs and config files")
-	flag.StringVar(&only, "only", "", "comma-separated scenarios to run ("+scenarioNames()+"); default all")
+	flag.StringVar(&only, "only", "", "comma-separated scenarios to run ("+scenarioNames()+"); default all; the other rows are carried over from the earlier performance.tsv")
 	flag.StringVar(&conns, "conns", "5000,20000", "idle connection counts for memory and SIGTERM")
 	flag.BoolVar(&cfg.quick, "quick", false, "smaller counts and 1 round, for a smoke run (the report says so)")
 	flag.BoolVar(&cfg.micro, "micro", true, "run the Go micro-benchmarks too")
@@ -176,6 +182,9 @@ func run() error {
 		if micro, err = runMicro(); err != nil {
 			return err
 		}
+	}
+	if cfg.only != nil {
+		res.carried = res.carryOver(filepath.Join(cfg.outDir, "performance.tsv"))
 	}
 	elapsed := time.Since(started)
 	if err := writeReport(h, micro, elapsed); err != nil {

@@ -100,6 +100,9 @@ func markdown(h *harness, rows []row, micro []microResult, elapsed time.Duration
 			p("%s", sc.how())
 		}
 	}
+	if len(res.carried) > 0 {
+		p("- Rows carried over from the previous run (this run measured only `%s`): %s.\n", strings.Join(onlyNames(cfg), ","), strings.Join(res.carried, ", "))
+	}
 	p("- Every load loop is bounded in count and time, and every connection targets 127.0.0.1.\n")
 	return b.String()
 }

@@ -11,6 +11,10 @@ import (
 type results struct {
 	vals   map[string]map[string][]float64
 	counts map[string]int // connections actually used, for connection-count metrics
+	// titles holds the titles of rows carried over from an earlier run.
+	titles map[string]string
+	// carried lists the metrics carried over from an earlier run.
+	carried []string
 	// background is how busy the CPUs were with other work just before
 	// each measurement (a fraction of all CPUs).
 	background []float64
@@ -102,7 +106,9 @@ func (r *results) rows(defs []metricDef) []row {
 			continue
 		}
 		rw := row{def: d, title: d.title, natsd: summarize(v["natsd"]), ref: summarize(v["nats-server"])}
-		if strings.Contains(d.title, "%s") {
+		if t, ok := r.titles[d.key]; ok {
+			rw.title = t
+		} else if strings.Contains(d.title, "%s") {
 			n, ok := r.counts[d.key]
 			c := "?"
 			if ok {

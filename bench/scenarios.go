@@ -47,7 +47,10 @@ func (h *harness) scenarios() []scenario {
 	all = append(all, h.loadScenarios()...)
 	all = append(all,
 		scenario{name: "reqreply", run: h.reqReply, defs: reqReplyDefs, how: reqReplyHow},
+		scenario{name: "crossroute", run: h.crossRoute, defs: crossDefs, how: crossHow},
 		scenario{name: "subjects", run: h.subjectSpace, defs: h.spaceDefs, how: h.spaceHow},
+		scenario{name: "queuegroups", run: h.queueGroups, defs: queueGroupDefs, how: queueGroupHow},
+		scenario{name: "connz", run: h.connzLoad, defs: connzDefs, how: connzHow},
 		scenario{name: "churn", run: h.churn, defs: churnDefs, how: churnHow},
 		scenario{name: "idle", run: h.idle, defs: h.idleDefs, how: idleHow},
 		scenario{name: "lameduck", run: h.lameDuck, defs: lameDuckDefs, how: lameDuckHow},

@@ -78,14 +78,14 @@ func freePort() (int, error) {
 	return 0, errors.New("no free port in 20000-32000")
 }
 
-// start runs a server on 127.0.0.1 with the shared flags and waits until it
-// answers INFO.
-func (h *harness) start(k serverKind, tag string) (*server, error) {
-	return h.startWith(k, tag, h.confPath())
+// start runs a server on 127.0.0.1 with the shared flags (and extra ones,
+// given to both servers alike) and waits until it answers INFO.
+func (h *harness) start(k serverKind, tag string, extra ...string) (*server, error) {
+	return h.startWith(k, tag, h.confPath(), extra...)
 }
 
 // startWith is start with another config file.
-func (h *harness) startWith(k serverKind, tag, conf string) (*server, error) {
+func (h *harness) startWith(k serverKind, tag, conf string, extra ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -95,10 +95,11 @@ func (h *harness) startWith(k serverKind, tag, conf string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	extra, profPort, err := h.profileArgs(k)
+	prof, profPort, err := h.profileArgs(k)
 	if err != nil {
 		return nil, err
 	}
+	extra = append(prof, extra...)
 	cmd := exec.Command(k.bin, append([]string{"-a", "127.0.0.1", "-p", strconv.Itoa(port), "-c", conf}, extra...)...)
 	// Another name in argv[0]: `natsd --signal CMD=*` (run by tests on a
 	// shared machine) signals every process whose argv[0] is natsd.

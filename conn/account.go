@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/natsd/natsd/account"
@@ -23,6 +24,12 @@ import (
 type Account struct {
 	name  string
 	Index *subject.Index[*Subscription]
+	// router is told every change of the account's interest (nil without
+	// a cluster); fixed when the account is made.
+	router Router
+	// maxSubs is the account's max_subscriptions for each of its
+	// connections (0: none of its own), set when the accounts are built.
+	maxSubs atomic.Int64
 
 	// replyPrefix ("_R_.xxxxxx.") starts the reply subjects this account's
 	// services see on requests that came through service imports; the
@@ -54,15 +61,24 @@ func newAccount(name string) *Account {
 }
 
 // insert adds s to the account's index and makes it the subscription's
-// account.
+// account; the cluster learns of the new interest.
 func (a *Account) insert(s *Subscription) error {
 	s.acc = a
-	return a.Index.Insert(s.subject, s.queue, s)
+	if err := a.Index.Insert(s.subject, s.queue, s); err != nil {
+		return err
+	}
+	if a.router != nil && s.routed() {
+		a.router.InterestChanged(a.name, s.subject, s.queue, 1)
+	}
+	return nil
 }
 
-// remove takes s out of the account's index.
+// remove takes s out of the account's index; the cluster learns that the
+// interest left.
 func (a *Account) remove(s *Subscription) {
-	a.Index.Remove(s.subject, s.queue, s)
+	if a.Index.Remove(s.subject, s.queue, s) == nil && a.router != nil && s.routed() {
+		a.router.InterestChanged(a.name, s.subject, s.queue, -1)
+	}
 }
 
 // Accounts is the set of accounts of a server, by name. It never changes
@@ -110,8 +126,10 @@ func (r *Accounts) NumSubscriptions() int {
 // The global account uses globalIndex when it is not nil (the index a
 // server made before it had accounts). With prev (a reload) the accounts
 // that remain keep their Account values, subscriptions included; the
-// imports of prev are removed and those of cfg placed.
-func NewAccounts(cfg account.Config, system string, globalIndex *subject.Index[*Subscription], prev *Accounts) (*Accounts, error) {
+// imports of prev are removed and those of cfg placed. rt, when not nil,
+// is told every change of every account's interest (the cluster's
+// [Router]; the same for the life of the server).
+func NewAccounts(cfg account.Config, system string, globalIndex *subject.Index[*Subscription], prev *Accounts, rt Router) (*Accounts, error) {
 	r := &Accounts{byName: map[string]*Account{}}
 	get := func(name string) *Account {
 		if a := r.byName[name]; a != nil {
@@ -123,6 +141,7 @@ func NewAccounts(cfg account.Config, system string, globalIndex *subject.Index[*
 		}
 		if a == nil {
 			a = newAccount(name)
+			a.router = rt
 			if name == account.Global && globalIndex != nil {
 				a.Index = globalIndex
 			}
@@ -155,6 +174,13 @@ func NewAccounts(cfg account.Config, system string, globalIndex *subject.Index[*
 				break
 			}
 		}
+	}
+	for _, a := range r.order {
+		var max int
+		if ac := cfg.Lookup(a.name); ac != nil {
+			max = ac.MaxSubs
+		}
+		a.maxSubs.Store(int64(max))
 	}
 	return r, nil
 }

@@ -220,10 +220,11 @@ func (c *Conn) applyAuth(a *auth.Authenticator, cr auth.Credentials) error {
 
 // dropSubscriptions removes every subscription of the connection.
 func (c *Conn) dropSubscriptions() {
-	c.mu.Lock()
+	c.subsMu.Lock()
 	subs := c.subs
 	c.subs = nil
-	c.mu.Unlock()
+	c.numSubs.Store(0)
+	c.subsMu.Unlock()
 	for _, s := range subs {
 		s.acc.remove(s)
 	}

@@ -108,14 +108,19 @@ func (c *Conn) enterClosing() {
 // enterClosed is the callback of entering Closed: release the
 // subscriptions, stamp the close time and hand the connection to the server.
 func (c *Conn) enterClosed() {
-	c.mu.Lock()
+	c.subsMu.Lock()
 	subs := c.subs
 	c.subs = nil
+	final := make([]string, 0, len(subs))
 	for _, s := range subs {
-		c.finalSubs = append(c.finalSubs, s.subject)
+		final = append(final, s.subject)
 	}
-	c.out.release()
+	c.finalSubs = final
+	c.subsMu.Unlock()
+	c.mu.Lock()
+	released := c.out.drop()
 	c.mu.Unlock()
+	reclaim(released)
 	for _, s := range subs {
 		s.acc.remove(s)
 	}

@@ -14,11 +14,13 @@ import (
 
 // Config is what a connection takes from the server's options when it is
 // created. The server builds a new Config on reload; a connection keeps the
-// one it started with, as nats-server does for its INFO and limits.
+// one it started with for its INFO and TLS, while the limits that a reload
+// can change are read from [Shared] at each use (see [Limits]).
 type Config struct {
 	MaxControlLine int
 	MaxPayload     int
 	MaxPending     int64
+	MaxSubs        int // max_subscriptions: the most subscriptions one connection may hold (0 or less: unlimited)
 	WriteDeadline  time.Duration
 	PingInterval   time.Duration
 	PingMax        int
@@ -89,6 +91,17 @@ type Shared struct {
 	// OnClosed is called once per connection, from the transition into
 	// Closed, after the connection's subscriptions are released.
 	OnClosed func(*Conn)
+	// Router is the cluster (nil without one): it learns every change of
+	// interest and carries local messages to the other servers. Set once,
+	// before any account or connection is made.
+	Router Router
+
+	// limits are the reloadable limits in force (see [Shared.SetLimits]).
+	limits atomic.Pointer[Limits]
+	// maxSubsLogged is when a SUB over max_subscriptions was last logged
+	// (unix nanoseconds).
+	maxSubsLogged atomic.Int64
+
 	// Security is the authentication the server requires, replaced
 	// atomically on reload (see auth.go); nil requires none.
 	Security atomic.Pointer[Security]
@@ -106,7 +119,7 @@ func (sh *Shared) accounts() *Accounts {
 		return r
 	}
 	sh.fallbackOnce.Do(func() {
-		sh.fallback, _ = NewAccounts(account.Config{}, "", sh.Index, nil)
+		sh.fallback, _ = NewAccounts(account.Config{}, "", sh.Index, nil, sh.Router)
 	})
 	return sh.fallback
 }

@@ -34,16 +34,21 @@ type Conn struct {
 	reason atomic.Uint32 // first ClosedState in the low byte, then skipFlushBit and slowBit
 	live   atomic.Int32  // reader and writer goroutines still running
 
-	// mu guards the outbound buffer, the subscriptions, the client's
-	// CONNECT options and the ping bookkeeping.
-	mu   sync.Mutex
-	out  outbound
-	subs map[string]*Subscription
-	// finalSubs keeps the subjects subscribed when the connection closed,
-	// for monitoring.
+	// mu guards the outbound buffer, the client's CONNECT options and the
+	// ping bookkeeping: it is the lock every delivery to the connection
+	// takes, so nothing that grows with the subscriptions is done under it.
+	mu  sync.Mutex
+	out outbound
+	// subsMu guards the subscriptions by SID and, once closed, the
+	// subjects they had (finalSubs, kept for monitoring and never changed
+	// after). numSubs is len(subs), for readers without the lock.
+	subsMu    sync.Mutex
+	subs      map[string]*Subscription
 	finalSubs []string
+	numSubs   atomic.Int64
 	opts      connectOpts
 	pingTmr   *time.Timer
+	pingEvery time.Duration // the interval pingTmr was set for
 	pingsOut  int
 	rttStart  int64         // unix nanoseconds of the unanswered PING that measures the RTT; 0: none
 	lastPing  int64         // unix nanoseconds of the last PING sent; 0: none yet
@@ -55,12 +60,19 @@ type Conn struct {
 	// allocation per connection).
 	wake sync.Cond
 
-	// Reader-owned: the parser, the connections this read batch queued
-	// output to (signalled once at the end of the batch) and the source of
-	// the queue-group pick.
-	parser *parser.Parser
-	pcd    map[*Conn]struct{}
-	rnd    *rand.Rand
+	// Reader-owned: the parser, the limits it was last given, the
+	// connections this read batch queued output to (signalled once at the
+	// end of the batch) and the source of the queue-group pick.
+	parser    *parser.Parser
+	parserLim *Limits
+	pcd       map[*Conn]struct{}
+	rnd       *rand.Rand
+	// fwd is the reader's scratch for the cluster (router.go), made at
+	// its first message to a route; fromRoute marks a producer of messages
+	// that came from a route, which are never forwarded to routes (one
+	// hop).
+	fwd       *forwarding
+	fromRoute bool
 	// stalled is how long this read's deliveries have waited on slow
 	// receivers' stall gates; reset at every read.
 	stalled time.Duration
@@ -108,15 +120,17 @@ var defaultConnectOpts = connectOpts{Verbose: true, Pedantic: true, Echo: true}
 // New returns a connection in the Open state for an accepted socket, with
 // its INFO line queued. It does no I/O; [Conn.Run] starts it.
 func New(cid uint64, nc net.Conn, cfg *Config, sh *Shared) *Conn {
+	sh.initLimits(cfg)
 	c := &Conn{
-		cid:    cid,
-		nc:     nc,
-		rw:     nc,
-		cfg:    cfg,
-		sh:     sh,
-		opts:   defaultConnectOpts,
-		parser: parser.New(cfg.MaxControlLine, cfg.MaxPayload),
+		cid:  cid,
+		nc:   nc,
+		rw:   nc,
+		cfg:  cfg,
+		sh:   sh,
+		opts: defaultConnectOpts,
 	}
+	c.parserLim = c.lim()
+	c.parser = parser.New(c.parserLim.MaxControlLine, c.parserLim.MaxPayload)
 	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		c.host, c.port = a.IP.String(), a.Port
 	} else if a := nc.RemoteAddr(); a != nil {
@@ -148,8 +162,8 @@ func (c *Conn) Run(spawn func(func())) {
 	c.startAuthTimer()
 	c.mu.Lock()
 	open := c.State() == Open
-	if open && c.cfg.PingInterval > 0 {
-		c.pingTmr = time.AfterFunc(c.cfg.PingInterval, c.pingTimerFired)
+	if every := c.lim().PingInterval; open && every > 0 {
+		c.pingTmr, c.pingEvery = time.AfterFunc(every, c.pingTimerFired), every
 	}
 	c.mu.Unlock()
 	spawn(c.writeLoop)
@@ -221,6 +235,7 @@ func (c *Conn) readLoop() {
 			if c.auth.pending && !c.auth.checked && !c.firstInput(buf[0]) {
 				return
 			}
+			c.syncParserLimits()
 			perr := c.parser.Parse(buf[:n], h)
 			c.addReadCounts()
 			c.flushPending()
@@ -286,6 +301,9 @@ func (c *Conn) flushPending() {
 	for d := range c.pcd {
 		d.signal()
 		delete(c.pcd, d)
+	}
+	if c.fwd != nil && len(c.fwd.wakers.w) > 0 {
+		c.fwd.wakers.wakeAll()
 	}
 }
 

@@ -18,7 +18,7 @@ func (c *Conn) publish(subj, reply []byte, hdrLen int, msg []byte) {
 		// delivers it as a MSG.
 		hdrLen = -1
 	}
-	delivered := c.deliverIn(c.auth.acc, subj, reply, hdrLen, msg, 0)
+	delivered := c.deliverIn(c.auth.acc, subj, reply, hdrLen, msg, 0, true)
 	if delivered > 0 {
 		c.readOut += int64(delivered)
 		c.readOutBytes += int64(delivered * len(msg))
@@ -31,10 +31,16 @@ func (c *Conn) publish(subj, reply []byte, hdrLen int, msg []byte) {
 
 // deliverIn delivers a message published (or forwarded, after hops
 // imports) in account acc to its matching subscriptions and returns the
-// number of deliveries.
-func (c *Conn) deliverIn(acc *Account, subj, reply []byte, hdrLen int, msg []byte, hops int) int {
+// number of deliveries. With toRoutes, a local producer's message also
+// goes to the routes with interest (counted once per route), and a queue
+// group another server was chosen for is skipped here.
+func (c *Conn) deliverIn(acc *Account, subj, reply []byte, hdrLen int, msg []byte, hops int, toRoutes bool) int {
 	r := acc.Index.Match(bytesToString(subj))
 	delivered := 0
+	var taken []bool
+	if rt := c.sh.Router; rt != nil && toRoutes && !c.fromRoute {
+		delivered, taken = c.toRoutes(rt, acc, r.Queues, subj, reply, hdrLen, msg, hops)
+	}
 	for _, s := range r.Plain {
 		if s.imp != nil {
 			delivered += c.forward(s.imp, subj, reply, hdrLen, msg, hops)
@@ -44,22 +50,33 @@ func (c *Conn) deliverIn(acc *Account, subj, reply []byte, hdrLen int, msg []byt
 			delivered++
 		}
 	}
-	for _, group := range r.Queues {
-		if len(group) == 0 {
+	for i, group := range r.Queues {
+		if taken != nil && taken[i] {
 			continue
 		}
-		start := 0
-		if len(group) > 1 {
-			start = c.pick(len(group))
-		}
-		for i := range group {
-			if c.deliver(group[(start+i)%len(group)], subj, reply, hdrLen, msg) {
-				delivered++
-				break
-			}
+		if c.deliverQueue(group, subj, reply, hdrLen, msg) {
+			delivered++
 		}
 	}
 	return delivered
+}
+
+// deliverQueue delivers a message to one member of a queue group, starting
+// at a random member and going on to the next while a delivery fails.
+func (c *Conn) deliverQueue(group []*Subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
+	if len(group) == 0 {
+		return false
+	}
+	start := 0
+	if len(group) > 1 {
+		start = c.pick(len(group))
+	}
+	for i := range group {
+		if c.deliver(group[(start+i)%len(group)], subj, reply, hdrLen, msg) {
+			return true
+		}
+	}
+	return false
 }
 
 // deliver queues one MSG (or HMSG) for subscription s and reports whether it
@@ -87,13 +104,17 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	if gate := d.out.stall; gate != nil && d != c {
 		// The receiver is falling behind: wait a little for its writer,
 		// so that a fast producer is slowed down before the receiver is
-		// closed as a slow consumer.
+		// closed as a slow consumer. First wake the writers of everyone
+		// else this read already queued to: their messages must not wait
+		// out this producer's stall (they would until the end of the read,
+		// up to stallTotal later).
 		ttl := stallMin
-		if d.out.pending() >= d.cfg.MaxPending {
+		if d.out.pending() >= d.lim().MaxPending {
 			ttl = stallMax
 		}
 		d.mu.Unlock()
 		d.signal()
+		c.flushPending()
 		c.stallWait(gate, ttl)
 		d.mu.Lock()
 		if d.State() != Open {
@@ -140,8 +161,9 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 		d.trackReplyLocked(reply)
 	}
 	queued := d.out.pb
-	over := d.cfg.MaxPending > 0 && d.out.pending() > d.cfg.MaxPending
-	if !over && d.cfg.MaxPending > 0 && d.out.stall == nil && d.out.pending() > d.cfg.MaxPending/4*3 {
+	mp := d.lim().MaxPending
+	over := mp > 0 && d.out.pending() > mp
+	if !over && mp > 0 && d.out.stall == nil && d.out.pending() > mp/4*3 {
 		d.out.stall = make(chan struct{})
 	}
 	d.mu.Unlock()
@@ -153,8 +175,7 @@ func (c *Conn) deliver(s *Subscription, subj, reply []byte, hdrLen int, msg []by
 	d.outMsgs.Add(1)
 	d.outBytes.Add(int64(len(msg)))
 	if over {
-		d.slowConsumer("MaxPending of " + strconv.FormatInt(d.cfg.MaxPending, 10) + " Exceeded")
-		d.Close(SlowConsumerPendingBytes)
+		d.closeOverPending()
 		return true
 	}
 	if d == c {

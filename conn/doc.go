@@ -24,6 +24,19 @@
 // Whichever of the two returns last closes the socket and fires done, so
 // neither ever waits for the other to let go of the socket.
 //
+// # The cluster and other producers
+//
+// In a cluster, [Shared.Router] (router.go) is told every change of an
+// account's interest by [Account] insert and remove, and is handed each
+// local producer's message after its local match; it may take queue
+// groups away from local delivery (the cluster-wide choice) and names the
+// route writers the reader wakes at the end of its read. A [Producer]
+// (producer.go) delivers like a client's reader for what is not a socket
+// client: a route's reader (local subscribers only: one hop) or an
+// internal client; [Account.Subscribe] gives the latter its internal
+// subscriptions, whose handlers run on the delivering producer's
+// goroutine.
+//
 // # What c.mu guards
 //
 // c.mu guards the outbound buffer (chunks, pending bytes, the stall gate),

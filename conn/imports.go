@@ -22,6 +22,9 @@ const (
 	// hopResponse delivers an answer to an _R_. reply subject back to the
 	// requester's reply subject in the requester's account.
 	hopResponse
+	// hopCallback hands the message to the handler of an internal
+	// subscription (see [Account.Subscribe]).
+	hopCallback
 )
 
 // importHop is the forwarding rule of an internal subscription.
@@ -32,6 +35,7 @@ type importHop struct {
 	share     bool // services: the full client information
 	rt        account.ResponseType
 	threshold time.Duration
+	fn        MsgHandler // hopCallback
 }
 
 // maxHops bounds a chain of service imports (the configuration refuses
@@ -52,7 +56,7 @@ func (c *Conn) forward(h *importHop, subj, reply []byte, hdrLen int, msg []byte,
 			return 0
 		}
 		local := []byte(h.tr.Apply(string(subj)))
-		return c.deliverIn(h.to, local, reply, hdrLen, msg, hops+1)
+		return c.deliverIn(h.to, local, reply, hdrLen, msg, hops+1, false)
 	case hopService:
 		remote := []byte(h.tr.Apply(string(subj)))
 		var nr []byte
@@ -60,17 +64,20 @@ func (c *Conn) forward(h *importHop, subj, reply []byte, hdrLen int, msg []byte,
 			nr = h.to.expectReply(h.from, string(reply), h.rt, h.threshold)
 		}
 		hdrLen, msg = setHeader(hdrLen, msg, requestInfoHeader, c.requestInfo(h))
-		n := c.deliverIn(h.to, remote, nr, hdrLen, msg, hops+1)
+		n := c.deliverIn(h.to, remote, nr, hdrLen, msg, hops+1, true)
 		if n == 0 && nr != nil {
 			h.to.forgetReply(string(nr))
 		}
 		return n
+	case hopCallback:
+		h.fn(subj, reply, hdrLen, msg)
+		return 1
 	case hopResponse:
 		p := h.to.takeReply(string(subj), hdrLen, msg)
 		if p == nil {
 			return 0
 		}
-		return c.deliverIn(p.to, []byte(p.reply), nil, hdrLen, msg, hops+1)
+		return c.deliverIn(p.to, []byte(p.reply), nil, hdrLen, msg, hops+1, true)
 	}
 	return 0
 }

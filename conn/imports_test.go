@@ -73,12 +73,12 @@ func TestNewAccountsKeepsAccountsOnRebuild(t *testing.T) {
 		{Name: "A", Exports: []account.Export{{Kind: account.Stream, Subject: "e.>"}}},
 		{Name: "B", Imports: []account.Import{{Kind: account.Stream, Account: "A", Subject: "e.>", Prefix: "a"}}},
 	}}
-	r1, err := NewAccounts(cfg, "$SYS", nil, nil)
+	r1, err := NewAccounts(cfg, "$SYS", nil, nil, nil)
 	assert.NilError(t, err)
 	assert.Assert(t, r1.Global() != nil && r1.System() != nil && r1.Lookup("A") != nil)
 	assert.Equal(t, r1.Lookup("A").Index.Count(), 1, "B's stream import listens in A")
 	cfg.Accounts[1].Imports = nil
-	r2, err := NewAccounts(cfg, "$SYS", nil, r1)
+	r2, err := NewAccounts(cfg, "$SYS", nil, r1, nil)
 	assert.NilError(t, err)
 	assert.Assert(t, r2.Lookup("A") == r1.Lookup("A"), "an account that remains is the same value")
 	assert.Equal(t, r2.Lookup("A").Index.Count(), 0, "the removed import's subscription is gone")

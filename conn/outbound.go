@@ -96,18 +96,35 @@ func (o *outbound) take() []byte {
 	for _, ch := range o.q {
 		out = append(out, ch...)
 	}
-	o.release()
+	recycle(o.q, true)
+	o.q, o.pb = nil, 0
+	o.openGate()
 	return out
 }
 
-// release returns every queued chunk to its pool.
-func (o *outbound) release() {
-	for i, ch := range o.q {
-		putChunk(ch)
-		o.q[i] = nil
-	}
+// drop lets go of everything queued, for a closed connection, and returns
+// how many bytes of chunks that was. The chunks are not pooled: a slow
+// consumer may have held max_pending of them, and pooled they would stay
+// reachable for two more garbage collections (see [reclaim]).
+func (o *outbound) drop() int64 {
+	n := recycle(o.q, false)
 	o.q, o.pb = nil, 0
 	o.openGate()
+	return n
+}
+
+// recycle clears the chunk list q, putting each chunk back into its pool
+// if pool is set, and returns the chunks' total capacity.
+func recycle(q [][]byte, pool bool) int64 {
+	var n int64
+	for i, ch := range q {
+		n += int64(cap(ch))
+		if pool {
+			putChunk(ch)
+		}
+		q[i] = nil
+	}
+	return n
 }
 
 // openGate releases the producers waiting on the stall gate, if one is up.
@@ -123,14 +140,36 @@ func (o *outbound) openGate() {
 // c.mu, so a writer that is not waiting sees the change when it next looks.
 func (c *Conn) signal() { c.wake.Signal() }
 
-// queue appends protocol bytes (INFO, PONG, +OK, -ERR, PING) to the
-// outbound buffer. It drops them once the connection has left Open.
+// queue appends protocol bytes (INFO, PONG, +OK, -ERR) to the outbound
+// buffer. It drops them once the connection has left Open. Like a message,
+// they count against max_pending: a client that sends PINGs (or earns +OK
+// or -ERR) faster than it reads its answers is closed as a slow consumer,
+// as nats-server closes it, instead of growing the server without bound.
 func (c *Conn) queue(b []byte) {
 	c.mu.Lock()
+	over := false
 	if c.State() == Open {
 		c.out.append(b)
+		over = c.overPending()
 	}
 	c.mu.Unlock()
+	if over {
+		c.closeOverPending()
+	}
+}
+
+// closeOverPending closes the connection as a slow consumer whose output
+// went over max_pending, counting and logging it as nats-server does.
+func (c *Conn) closeOverPending() {
+	c.slowConsumer("MaxPending of " + strconv.FormatInt(c.lim().MaxPending, 10) + " Exceeded")
+	c.Close(SlowConsumerPendingBytes)
+}
+
+// overPending reports whether the pending output (queued and being
+// written) is over max_pending. c.mu must be held.
+func (c *Conn) overPending() bool {
+	mp := c.lim().MaxPending
+	return mp > 0 && c.out.pending() > mp
 }
 
 // writeLoop is the connection's writer: it writes what is queued whenever it
@@ -164,9 +203,10 @@ func (c *Conn) writeLoop() {
 			err = c.write(&iov)
 			clear(iovBase)
 		}
-		for i, ch := range q {
-			putChunk(ch)
-			q[i] = nil
+		// Once the connection is closing, nothing is pooled: the memory
+		// goes back as soon as it can (see outbound.drop).
+		if released := recycle(q, err == nil && !closing); err != nil || closing {
+			reclaim(released)
 		}
 		if cap(iovBase) > maxKeptList {
 			iovBase = nil
@@ -185,7 +225,7 @@ func (c *Conn) writeLoop() {
 		if err != nil {
 			reason := writeErrorReason(err)
 			if reason == SlowConsumerWriteDeadline {
-				c.slowConsumer(fmt.Sprintf("WriteDeadline of %v exceeded with %d chunks of %d total bytes.", c.cfg.WriteDeadline, len(q), n))
+				c.slowConsumer(fmt.Sprintf("WriteDeadline of %v exceeded with %d chunks of %d total bytes.", c.lim().WriteDeadline, len(q), n))
 			}
 			c.Close(reason)
 			c.nc.Close()
@@ -220,7 +260,7 @@ func (c *Conn) endRead() {
 	answerDue := c.pingsOut > 0 && c.Reason() == ServerShutdown
 	c.mu.Unlock()
 	if cw, ok := c.rw.(interface{ CloseWrite() error }); ok && answerDue && cw.CloseWrite() == nil {
-		c.nc.SetReadDeadline(time.Now().Add(c.cfg.WriteDeadline))
+		c.nc.SetReadDeadline(time.Now().Add(c.lim().WriteDeadline))
 		return
 	}
 	c.nc.SetReadDeadline(aLongTimeAgo)
@@ -229,7 +269,7 @@ func (c *Conn) endRead() {
 // write writes the chunks within the write deadline, with one writev on a
 // plain socket.
 func (c *Conn) write(iov *net.Buffers) error {
-	if d := c.cfg.WriteDeadline; d > 0 {
+	if d := c.lim().WriteDeadline; d > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
 	_, err := iov.WriteTo(c.rw)

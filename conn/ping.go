@@ -28,7 +28,11 @@ func (c *Conn) connected() {
 	if c.pingTmr == nil || c.State() != Open {
 		return
 	}
-	d := min(c.cfg.PingInterval, firstPingInterval)
+	every := c.lim().PingInterval
+	if every <= 0 {
+		return
+	}
+	d := min(every, firstPingInterval)
 	if j := int64(d / 5); j > 0 {
 		d += time.Duration(c.rand().Int64N(j))
 	}
@@ -47,7 +51,14 @@ func (c *Conn) pingTimerFired() {
 		c.mu.Unlock()
 		return
 	}
-	interval := c.cfg.PingInterval
+	lim := c.lim()
+	interval := lim.PingInterval
+	if interval <= 0 {
+		c.pingTmr = nil
+		c.mu.Unlock()
+		return
+	}
+	c.pingEvery = interval
 	now := time.Now()
 	idle := now.Sub(time.Unix(0, c.lastIn.Load()))
 	needRTT := c.rtt == 0 || now.Sub(time.Unix(0, c.lastPing)) > rttEvery
@@ -56,7 +67,7 @@ func (c *Conn) pingTimerFired() {
 		c.mu.Unlock()
 		return
 	}
-	if c.pingsOut+1 > c.cfg.PingMax {
+	if c.pingsOut+1 > lim.PingMax {
 		c.mu.Unlock()
 		c.sendErr("Stale Connection")
 		c.Close(StaleConnection)
@@ -68,8 +79,13 @@ func (c *Conn) pingTimerFired() {
 		c.rttStart = c.lastPing
 	}
 	c.out.append(pingProto)
+	over := c.overPending()
 	c.pingTmr = time.AfterFunc(interval, c.pingTimerFired)
 	c.mu.Unlock()
+	if over {
+		c.closeOverPending()
+		return
+	}
 	c.signal()
 }
 

@@ -3,6 +3,7 @@ package conn
 import (
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/natsd/natsd/conn/subject"
 	"github.com/sirupsen/logrus"
@@ -76,16 +77,19 @@ func (h *protoHandler) OnPong() error {
 	return nil
 }
 
-// OnSub adds a subscription. An invalid subject gets -ERR 'Invalid Subject'
-// and the connection stays open, as in nats-server; a SID already in use is
-// ignored.
+// OnSub adds a subscription. The checks come in nats-server's order, and
+// each refusal leaves the connection open: a queue name it refuses gets
+// -ERR 'Invalid Subject'; a client holding max_subscriptions gets -ERR
+// 'maximum subscriptions exceeded' (even for a SID already in use); a SID
+// already in use is then ignored (+OK in verbose mode), whatever its
+// subject; an invalid subject gets -ERR 'Invalid Subject'.
 func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 	c := (*Conn)(h)
 	if c.tracing() {
 		c.traceIn("SUB", subj, queue, sid)
 	}
 	s := &Subscription{conn: c, subject: string(subj), queue: string(queue), sid: string(sid)}
-	if !subject.ValidSubject(s.subject) || (queue != nil && !subject.ValidQueue(s.queue)) {
+	if queue != nil && !subject.ValidQueue(s.queue) {
 		c.sendErr("Invalid Subject")
 		c.pcdAdd(c)
 		return nil
@@ -93,25 +97,40 @@ func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 	if c.subDenied(s) {
 		return nil
 	}
-	c.mu.Lock()
+	// The subscriptions are released only once the reader (this
+	// goroutine) has returned, so none is added after the release.
+	c.subsMu.Lock()
 	if c.State() != Open {
-		c.mu.Unlock()
+		c.subsMu.Unlock()
+		return nil
+	}
+	if max := c.maxSubs(); max > 0 && len(c.subs) >= max {
+		c.subsMu.Unlock()
+		c.maxSubsExceeded()
 		return nil
 	}
 	if _, dup := c.subs[s.sid]; dup {
-		c.mu.Unlock()
+		c.subsMu.Unlock()
 		c.ok(c.verbose())
+		return nil
+	}
+	if !subject.ValidSubject(s.subject) {
+		c.subsMu.Unlock()
+		c.sendErr("Invalid Subject")
+		c.pcdAdd(c)
 		return nil
 	}
 	if c.subs == nil {
 		c.subs = make(map[string]*Subscription)
 	}
 	c.subs[s.sid] = s
-	c.mu.Unlock()
+	c.numSubs.Store(int64(len(c.subs)))
+	c.subsMu.Unlock()
 	if err := c.auth.acc.insert(s); err != nil {
-		c.mu.Lock()
+		c.subsMu.Lock()
 		delete(c.subs, s.sid)
-		c.mu.Unlock()
+		c.numSubs.Store(int64(len(c.subs)))
+		c.subsMu.Unlock()
 		c.sendErr("Invalid Subject")
 		c.pcdAdd(c)
 		return nil
@@ -119,6 +138,24 @@ func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 	c.ok(c.verbose())
 	return nil
 }
+
+// maxSubsExceeded answers a SUB over max_subscriptions as nats-server
+// does: the -ERR, and an error log line at most every maxSubsLogEvery for
+// the server (nats-server: for the account).
+func (c *Conn) maxSubsExceeded() {
+	if log := c.sh.Log; log != nil {
+		now := time.Now().UnixNano()
+		last := c.sh.maxSubsLogged.Load()
+		if now-last >= int64(maxSubsLogEvery) && c.sh.maxSubsLogged.CompareAndSwap(last, now) {
+			log.Errorf("%s - cid:%d - maximum subscriptions exceeded", c.hostPort(), c.cid)
+		}
+	}
+	c.sendErr("maximum subscriptions exceeded")
+	c.pcdAdd(c)
+}
+
+// maxSubsLogEvery is how often at most a refused SUB is logged.
+const maxSubsLogEvery = 2 * time.Second
 
 // OnUnsub removes a subscription now, or after max messages in total.
 func (h *protoHandler) OnUnsub(sid []byte, max int) error {
@@ -130,9 +167,9 @@ func (h *protoHandler) OnUnsub(sid []byte, max int) error {
 		}
 		c.traceIn("UNSUB", sid, m)
 	}
-	c.mu.Lock()
+	c.subsMu.Lock()
 	s := c.subs[string(sid)]
-	c.mu.Unlock()
+	c.subsMu.Unlock()
 	if s != nil {
 		if max > 0 {
 			s.max.Store(int64(max))
@@ -147,12 +184,13 @@ func (h *protoHandler) OnUnsub(sid []byte, max int) error {
 
 // unsubscribe removes s from the connection and the index, once.
 func (c *Conn) unsubscribe(s *Subscription) {
-	c.mu.Lock()
+	c.subsMu.Lock()
 	cur, ok := c.subs[s.sid]
 	if ok && cur == s {
 		delete(c.subs, s.sid)
+		c.numSubs.Store(int64(len(c.subs)))
 	}
-	c.mu.Unlock()
+	c.subsMu.Unlock()
 	if ok && cur == s {
 		s.acc.remove(s)
 	}

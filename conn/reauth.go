@@ -84,7 +84,7 @@ func (c *Conn) Reauthorize(prev *Security) Reauth {
 // the others get their delivery filter recomputed.
 func (c *Conn) applySubPermissions() {
 	p := c.auth.perms.Load()
-	c.mu.Lock()
+	c.subsMu.Lock()
 	var removed []*Subscription
 	for sid, s := range c.subs {
 		if !p.Subscribe(s.subject, s.queue) {
@@ -94,7 +94,8 @@ func (c *Conn) applySubPermissions() {
 		}
 		s.filter.Store(p.NeedsDeliveryFilter(s.subject, s.queue))
 	}
-	c.mu.Unlock()
+	c.numSubs.Store(int64(len(c.subs)))
+	c.subsMu.Unlock()
 	for _, s := range removed {
 		s.acc.remove(s)
 		if s.queue != "" {

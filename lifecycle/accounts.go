@@ -46,7 +46,7 @@ func (o *Options) effectiveAuth() auth.Config {
 // connections use. The global account keeps the server's first index.
 func (s *Server) applyAccounts(o *Options) error {
 	prev := s.shared.Accounts.Load()
-	r, err := conn.NewAccounts(o.Accounts, o.systemAccount(), s.shared.Index, prev)
+	r, err := conn.NewAccounts(o.Accounts, o.systemAccount(), s.shared.Index, prev, s.shared.Router)
 	if err != nil {
 		return err
 	}

@@ -21,8 +21,12 @@ import (
 // about lame duck by the drain and closed by the shutdown after the
 // clients.
 type clusterState struct {
-	c  atomic.Pointer[route.Cluster] // nil without a cluster
-	ln *listener.Listener            // set by before_start, read by the lifecycle loop only
+	c atomic.Pointer[route.Cluster] // nil without a cluster
+	// router carries interest and messages between the accounts and the
+	// routes; made by New (before the accounts) when a cluster is
+	// configured.
+	router *route.Router
+	ln     *listener.Listener // set by before_start, read by the lifecycle loop only
 	// port is the bound route port; clientURLs are this server's client
 	// URLs (host:port). Both are fixed once before_start succeeded.
 	port       int
@@ -55,7 +59,7 @@ func (s *Server) bindCluster(o *Options, clientPort int, ports *Ports) (undo fun
 	s.cl.ln = ln
 	s.cl.port = ln.Port()
 	s.cl.clientURLs = clientURLs(o.Host, clientPort)
-	c := route.New(s.routeConfig(o), s.log, route.Hooks{URLsChanged: s.clusterURLsChanged})
+	c := route.New(s.routeConfig(o), s.log, route.Hooks{URLsChanged: s.clusterURLsChanged}, s.cl.router)
 	s.cl.c.Store(c)
 	return func() {
 		ln.Close()

@@ -170,6 +170,16 @@ func (c *ClusterOptions) routeURLs() []*url.URL {
 	return out
 }
 
+// routesForVarz lists the routes as /varz's cluster urls: host:port, as
+// nats-server lists them.
+func (c *ClusterOptions) routesForVarz() []string {
+	var out []string
+	for _, u := range c.routeURLs() {
+		out = append(out, u.Host)
+	}
+	return out
+}
+
 // String describes the options for logs (the reload line) without the
 // password, in the route URLs too.
 func (c ClusterOptions) String() string {

@@ -165,11 +165,23 @@ func TestClusterNameMismatch(t *testing.T) {
 
 // TestClusterNatsServerKilled: a nats-server node killed with SIGKILL and
 // started again on the same ports: natsd's route to it closes, natsd
-// redials it until it is back, and its interest comes back with it.
+// redials it until it is back, the interest comes back both ways (natsd's
+// subscriber, which stayed, is announced again on the new route) and
+// traffic resumes in both directions; natsd logs the route's transitions.
 func TestClusterNatsServerKilled(t *testing.T) {
 	a := startNatsServer(t, "A", 0, nil, "")
 	n := startClusterNatsd(t, "N", []string{a.routeURL()}, nil)
 	waitMesh(t, a, n)
+	cn := connectTo(t, n.clientURL())
+	onN, err := cn.SubscribeSync("to.n")
+	assert.NilError(t, err)
+	flush(t, cn)
+	ca := connectTo(t, a.clientURL(), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	waitInterest(t, a, "N", "to.n", true)
+	assert.NilError(t, ca.Publish("to.n", []byte("before")))
+	flush(t, ca)
+	assert.Equal(t, string(next(t, onN).Data), "before")
+
 	a.kill()
 	waitFor(t, "the route to close", func() bool { return len(n.Cluster().Routes()) == 0 })
 	waitFor(t, "a failed redial", func() bool { return n.logs.count("event dial_failed") >= 1 })
@@ -182,15 +194,19 @@ func TestClusterNatsServerKilled(t *testing.T) {
 	conf = strings.Replace(conf, `listen: "127.0.0.1:-1"`, `listen: "127.0.0.1:`+itoa(a.clusterPort)+`"`, 1)
 	assert.NilError(t, writeFileString(a.conf, conf))
 	a.start()
-	ca := connectTo(t, a.clientURL())
-	_, err = ca.SubscribeSync("after.restart")
+	ca = connectTo(t, a.clientURL())
+	onA, err := ca.SubscribeSync("after.restart")
 	assert.NilError(t, err)
 	flush(t, ca)
 	waitMesh(t, a, n)
-	waitFor(t, "A's interest on N", func() bool {
-		rs := n.Cluster().Routes()
-		return len(rs) == 1 && slices.Contains(rs[0].Subs, "after.restart")
-	})
+	waitInterest(t, n, "A", "after.restart", true)
+	waitInterest(t, a, "N", "to.n", true)
+	assert.NilError(t, cn.Publish("after.restart", []byte("n to a")))
+	flush(t, cn)
+	assert.Equal(t, string(next(t, onA).Data), "n to a")
+	assert.NilError(t, ca.Publish("to.n", []byte("a to n")))
+	flush(t, ca)
+	assert.Equal(t, string(next(t, onN).Data), "a to n")
 	// natsd logged the route's transitions: lost, redialled, back.
 	for _, s := range []string{"Route state active -> closing", "event dial_failed", "Route state retrying -> connecting (event retry)"} {
 		assert.Assert(t, n.logs.count(s) >= 1, "natsd did not log %q", s)
@@ -291,15 +307,33 @@ func TestClusterReloadRoutes(t *testing.T) {
 
 // TestClusterShutdownClosesRoutesAfterClients: shutdown closes the routes
 // only once every client is closed, so what the clients published last
-// can still leave; the other server sees the route close (ServerShutdown
-// on this side) and redials its configured route.
+// still leaves: every message of a burst n1 had accepted when the
+// shutdown began reaches a subscriber on n2. The other server sees the
+// route close (ServerShutdown on this side) and redials its configured
+// route.
 func TestClusterShutdownClosesRoutesAfterClients(t *testing.T) {
+	const burst, size = 20000, 512
 	n1 := startClusterNatsd(t, "n1", nil, nil)
 	n2 := startClusterNatsd(t, "n2", []string{n1.routeURL()}, nil)
 	waitMesh(t, n1, n2)
+	c2 := connectTo(t, n2.clientURL())
+	sub, err := c2.SubscribeSync("last.words")
+	assert.NilError(t, err)
+	assert.NilError(t, sub.SetPendingLimits(-1, -1))
+	flush(t, c2)
+	pub := connectTo(t, n1.clientURL(), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
 	connectTo(t, n1.clientURL())
-	connectTo(t, n1.clientURL())
+	waitInterest(t, n1, "n2", "last.words", true)
+	payload := make([]byte, size)
+	for range burst {
+		assert.NilError(t, pub.Publish("last.words", payload))
+	}
+	flush(t, pub) // n1 has accepted (and queued to the route) all of it
 	assert.NilError(t, n1.Shutdown())
+	for i := range burst {
+		_, err := sub.NextMsg(5 * time.Second)
+		assert.NilError(t, err, "message %d of the %d n1 accepted before its shutdown", i, burst)
+	}
 	var lastClient time.Time
 	for _, c := range n1.Closed() {
 		if c.Stop.After(lastClient) {

@@ -34,6 +34,7 @@ func (m monitorSource) Config() monitor.Config {
 		HTTPHost:       o.HTTPHost,
 		HTTPPort:       m.httpPort,
 		MaxConn:        o.MaxConn,
+		MaxSubs:        o.MaxSubs,
 		MaxPayload:     o.MaxPayload,
 		MaxControlLine: o.MaxControlLine,
 		MaxPending:     o.MaxPending,
@@ -127,6 +128,29 @@ func (m monitorSource) RouteClosedCounts() []int64 {
 		return c.ClosedCounts()
 	}
 	return nil
+}
+
+func (m monitorSource) RouteCounts() (inMsgs, inBytes, outMsgs, outBytes int64) {
+	if c := m.s.Cluster(); c != nil {
+		return c.Counts()
+	}
+	return 0, 0, 0, 0
+}
+
+func (m monitorSource) ClusterVarz() monitor.ClusterVarz {
+	c := m.s.Cluster()
+	if c == nil {
+		return monitor.ClusterVarz{}
+	}
+	o := m.s.opts.Load().Cluster
+	return monitor.ClusterVarz{
+		Name:        c.Name(),
+		Host:        o.Host,
+		Port:        m.s.cl.port,
+		AuthTimeout: o.AuthTimeout.Seconds(),
+		URLs:        o.routesForVarz(),
+		PoolSize:    -1,
+	}
 }
 
 func (m monitorSource) RouteHistory() []route.Transition {

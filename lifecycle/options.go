@@ -76,6 +76,7 @@ type Options struct {
 	MaxPayload     int
 	MaxControlLine int
 	MaxPending     int64
+	MaxSubs        int // max_subscriptions per client; 0 or -1: unlimited (as nats-server)
 	WriteDeadline  time.Duration
 	PingInterval   time.Duration
 	PingMax        int
@@ -185,6 +186,9 @@ func (o *Options) Validate() error {
 	}
 	if o.MaxPayload < 0 || o.MaxControlLine < 0 || o.MaxPending < 0 {
 		errs = append(errs, fmt.Errorf("max_payload, max_control_line and max_pending must not be negative"))
+	}
+	if o.MaxSubs < -1 {
+		errs = append(errs, fmt.Errorf("max_subscriptions: %d is not a limit (0 or -1 mean unlimited)", o.MaxSubs))
 	}
 	if o.MaxPending > 0 && int64(o.MaxPayload) > o.MaxPending {
 		errs = append(errs, fmt.Errorf("max_payload (%d) cannot be higher than max_pending (%d)", o.MaxPayload, o.MaxPending))

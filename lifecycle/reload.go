@@ -171,6 +171,7 @@ func (s *Server) applyOptions(p *reloadPlan) {
 	s.mu.Unlock()
 	s.opts.Store(p.next)
 	s.storeConnConfig(p.next, port)
+	s.applyLimits(s.cfg.Load())
 }
 
 // prepareFiles writes the PID and ports files at their new places, if they

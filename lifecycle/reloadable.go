@@ -79,6 +79,7 @@ var optionTable = []option{
 	{name: "ports_file_dir", reload: live, get: func(o *Options) string { return o.PortsFileDir }},
 	{name: "max_connections", reload: live, get: func(o *Options) string { return strconv.Itoa(o.MaxConn) }},
 	{name: "max_payload", reload: live, get: func(o *Options) string { return strconv.Itoa(o.MaxPayload) }},
+	{name: "max_subscriptions", reload: live, get: func(o *Options) string { return strconv.Itoa(o.MaxSubs) }},
 	{name: "max_control_line", reload: live, get: func(o *Options) string { return strconv.Itoa(o.MaxControlLine) }},
 	{name: "max_pending", reload: live, get: func(o *Options) string { return strconv.FormatInt(o.MaxPending, 10) }},
 	{name: "write_deadline", reload: live, get: func(o *Options) string { return o.WriteDeadline.String() }},

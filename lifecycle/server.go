@@ -17,6 +17,7 @@ import (
 	"github.com/natsd/natsd/conn/subject"
 	"github.com/natsd/natsd/internal/machine"
 	"github.com/natsd/natsd/listener"
+	"github.com/natsd/natsd/route"
 	"github.com/sirupsen/logrus"
 )
 
@@ -157,6 +158,11 @@ func New(opts *Options, deps Deps) (*Server, error) {
 		Log:      s.log,
 		Rand:     connRand(deps.Rand),
 		OnClosed: s.onConnClosed,
+	}
+	if o.Cluster.Enabled() {
+		// Before the accounts: their imports' interest is counted too.
+		s.cl.router = route.NewRouter(s.shared, s.log)
+		s.shared.Router = s.cl.router
 	}
 	if s.tls, err = TLSConfig(&o); err != nil {
 		return nil, err
@@ -487,6 +493,7 @@ func (s *Server) connConfig(o *Options, port int) *conn.Config {
 		MaxControlLine:  o.MaxControlLine,
 		MaxPayload:      o.MaxPayload,
 		MaxPending:      o.MaxPending,
+		MaxSubs:         o.MaxSubs,
 		WriteDeadline:   o.WriteDeadline,
 		PingInterval:    o.PingInterval,
 		PingMax:         o.PingMax,

@@ -157,7 +157,7 @@ func TestRegisteredRoute(t *testing.T) {
 	p.send("PING\r\n")
 	assert.Equal(t, p.lineSkippingPings(), "PONG")
 	r = tc.Routes()[0]
-	assert.DeepEqual(t, r.Subs, []string{"$SYS.REQ.SERVER.PING", "bar q", "foo"})
+	assert.DeepEqual(t, r.Subs, []string{"$SYS.REQ.SERVER.PING", "bar", "foo"})
 	assert.Equal(t, r.InMsgs, int64(2))
 	assert.Equal(t, r.InBytes, int64(19))
 	p.send("RS- $G foo\r\nRS- $G bar q\r\nPING\r\n")

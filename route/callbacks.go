@@ -63,17 +63,21 @@ func (r *Route) beforeRegistered(step) error {
 	return r.cl.register(r)
 }
 
-// enterActive adds the remote's client URLs and sends the gossip.
+// enterActive adds the remote's client URLs, sends the gossip and the
+// whole local interest, after which every change of it.
 func (r *Route) enterActive(step) error {
 	r.cl.activated(r)
+	r.cl.router.attach(r)
 	return nil
 }
 
-// enterClosing unregisters the route, stops its timers and starts the
-// flush (or skips it).
+// enterClosing unregisters the route, drops the remote's interest, stops
+// its timers and starts the flush (or skips it).
 func (r *Route) enterClosing(step) error {
 	r.cl.unregister(r)
+	r.cl.router.detach(r)
 	r.mu.Lock()
+	r.openStall()
 	if r.pingTmr != nil {
 		r.pingTmr.Stop()
 		r.pingTmr = nil
@@ -91,7 +95,7 @@ func (r *Route) enterClosing(step) error {
 	return nil
 }
 
-// enterClosed drops the remote interest, ends the dialler's waits and hands
+// enterClosed ends the dialler's waits, releases the buffers and hands
 // the route to the cluster, which counts it and may start a reconnect.
 func (r *Route) enterClosed(t step) error {
 	r.cancel()

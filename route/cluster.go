@@ -36,9 +36,12 @@ type Hooks struct {
 // of active routes by remote server id, the gossip and the
 // reference-counted client URLs of the other servers.
 type Cluster struct {
-	cfg     atomic.Pointer[Config]
-	log     *logrus.Logger
-	hooks   Hooks
+	cfg    atomic.Pointer[Config]
+	log    *logrus.Logger
+	hooks  Hooks
+	router *Router
+	// in and out count the messages received from and sent to routes.
+	in, out counter
 	rids    atomic.Uint64
 	history history
 	// closedBy counts routes closed per close reason.
@@ -61,11 +64,18 @@ type Cluster struct {
 	notifyMu sync.Mutex
 }
 
-// New returns a cluster that does nothing until [Cluster.Serve].
-func New(cfg *Config, log *logrus.Logger, hooks Hooks) *Cluster {
+// New returns a cluster that does nothing until [Cluster.Serve]. Its
+// routes carry the interest and messages of rt (the server's
+// [conn.Router]); with a nil rt they only record the remote interest and
+// drop the messages.
+func New(cfg *Config, log *logrus.Logger, hooks Hooks, rt *Router) *Cluster {
+	if rt == nil {
+		rt = NewRouter(nil, log)
+	}
 	c := &Cluster{
 		log:     log,
 		hooks:   hooks,
+		router:  rt,
 		routes:  make(map[uint64]*Route),
 		remotes: make(map[string]*Route),
 		urls:    make(map[string]int),

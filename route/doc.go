@@ -20,7 +20,13 @@
 //     lock; its callbacks do the work (registering, unregistering, URLs,
 //     gossip, reconnect) and may take the cluster's lock. Code holding the
 //     cluster's lock never fires a route event. Lock order: a route's fire
-//     lock, the cluster's lock, a route's lock.
+//     lock, the cluster's lock or the router's, a route's lock, the
+//     router's remote-interest locks (leaves). The router's lock is held
+//     while interest lines are queued, so every route sees the changes of
+//     interest in the order they were counted.
+//   - A route's remote interest is in the router's index only while the
+//     route is handshaking or active: RS+ is refused once it is closing,
+//     and enter_closing removes what was there.
 //   - A route is registered (in the cluster's registry, its URLs in the
 //     shared set) only between before_registered and enter_closing, and at
 //     most one route per remote server id is registered.
@@ -28,36 +34,45 @@
 //     reached Closed is never reused: a reconnect is a new route.
 //   - After [Cluster.Shutdown] no goroutine of the cluster is left.
 //
-// # Phase 2: message routing (not in this package yet)
+// # Message routing
 //
-// Remote interest is recorded per route keyed by (account, subject, queue)
-// with the queue weight; RMSG and HMSG are parsed, counted and dropped. The
-// seams for routing messages are:
+// The [Router] is the server's [conn.Router]; the lifecycle makes it
+// before the accounts (so that imports' interest is counted) and hands it
+// to the cluster.
 //
-//   - conn.Shared gains a nil-able Cluster interface. conn calls
-//     SubChanged(account, subject, queue, ±1) after every insert into and
-//     removal from the subject index (SUB, UNSUB, auto-unsubscribe,
-//     connection close). The cluster keeps a reference count per (account,
-//     subject, queue) and, under one lock so every route sees changes in
-//     order, sends RS+ on 0→1 and RS- on 1→0 for plain interest, and RS+
-//     with the new weight on every change of a queue group (RS- at 0). A
-//     newly registered route gets the whole table (enter_active).
-//   - conn.publish, after its local match, calls Cluster.Forward(account,
-//     subject, reply, hdrLen, msg, localQueues) only when the interface is
-//     non-nil (a client's publish costs one nil check without a cluster).
-//     The cluster matches a per-account subject index of remote interest
-//     (items: route, queue, weight), picks for every queue group one
-//     member cluster-wide, weighted like nats-server (local members weigh
-//     1, a route its RS+ weight), sends each route with interest one RMSG
-//     (or HMSG) listing the queue groups it was chosen for, and returns
-//     which local groups it took away from local delivery. Nothing from a
-//     route is ever forwarded to another route (one hop).
-//   - An inbound RMSG/HMSG is handed to a conn-level delivery function
-//     (the refactored body of conn.publish minus the forward): every
-//     matching plain local subscription, plus exactly one local member of
-//     each queue group the RMSG lists, with the route's reader as the
-//     producer for flush batching and the fast-producer stall.
-//   - Accounts are named in every op; phase 1 records them as given, and
-//     phase 2 looks them up among the server's accounts ($G until accounts
-//     land), dropping what names an unknown account as nats-server does.
+//   - Local interest: every change of an account's interest (conn's
+//     Account.insert and remove: SUB, UNSUB, auto-unsubscribe, a closed
+//     connection, imports, internal subscriptions) is counted per
+//     (account, subject, queue) under the router's lock, and the lines go
+//     to every active route under that same lock, so each route sees the
+//     changes in order: RS+ on 0→1 and RS- on 1→0 for plain interest, RS+
+//     with the new weight at every change of a queue group and RS- at 0.
+//     A route that becomes active gets the whole table first
+//     (enter_active).
+//   - Remote interest: RS+/RS- build, per account name, a subject index of
+//     the routes' interest (items: route, queue, weight); a route's
+//     interest leaves the index when it starts closing. Interest in an
+//     account this server does not have is dropped, as nats-server drops
+//     it with a static resolver.
+//   - Publishing: after its local match, a local producer's message is
+//     handed to [Router.Forward] (one nil check without a cluster). For
+//     every queue group one member is chosen in the whole cluster, local
+//     members weighing 1 and a route its RS+ weight, as nats-server does;
+//     each route with interest gets one RMSG (HMSG) listing the groups it
+//     was chosen for, and the groups taken are skipped locally. A route's
+//     writer is woken once per read of the producer, and a backed-up route
+//     stalls its producers like a slow client does.
+//   - Delivery: a route's reader hands its RMSG/HMSG to a [conn.Producer]
+//     of its own, which delivers to every matching plain subscription and
+//     one local member of each listed queue group, through the imports;
+//     nothing from a route ever goes to another route (one hop).
+//   - Imports across servers follow nats-server's single hop: a stream
+//     import's internal subscription sits in the exporting account and its
+//     interest is forwarded, so a message published in the exporter on
+//     one server reaches the importer's subscribers on another; a service
+//     import's own subscription is not forwarded (a request is imported on
+//     the requester's server, then routed in the exporting account with
+//     an _R_ reply), and the exporter's _R_.xxx.> responses subscription
+//     is, so the answer of a responder on another server comes back to
+//     the server that tracks the request.
 package route

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/natsd/natsd/account"
 	"github.com/natsd/natsd/conn"
 	"github.com/natsd/natsd/listener"
 	"github.com/sirupsen/logrus"
@@ -51,6 +52,10 @@ type testCluster struct {
 	logs *syncBuffer
 	// changes counts URLsChanged calls.
 	changes chan struct{}
+	// sh holds the accounts the routes deliver into ($G, $SYS and A),
+	// with the cluster's router.
+	sh     *conn.Shared
+	router *Router
 }
 
 func startCluster(t *testing.T, mod func(*Config)) *testCluster {
@@ -75,7 +80,13 @@ func startCluster(t *testing.T, mod func(*Config)) *testCluster {
 	log.SetFormatter(&logrus.TextFormatter{DisableQuote: true, DisableTimestamp: true})
 	log.SetLevel(logrus.TraceLevel)
 	tc := &testCluster{t: t, port: ln.Port(), logs: logs, changes: make(chan struct{}, 100)}
-	tc.Cluster = New(cfg, log, Hooks{URLsChanged: func() { tc.changes <- struct{}{} }})
+	tc.sh = &conn.Shared{Stats: &conn.Stats{}, Log: log}
+	tc.router = NewRouter(tc.sh, log)
+	tc.sh.Router = tc.router
+	accs, err := conn.NewAccounts(account.Config{Accounts: []account.Account{{Name: "A"}}}, "$SYS", nil, nil, tc.router)
+	assert.NilError(t, err)
+	tc.sh.Accounts.Store(accs)
+	tc.Cluster = New(cfg, log, Hooks{URLsChanged: func() { tc.changes <- struct{}{} }}, tc.router)
 	tc.Serve(ln)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -169,6 +180,17 @@ func (p *peer) lineSkippingPings() string {
 		}
 		p.send("PONG\r\n")
 	}
+}
+
+// payload reads a message body of n bytes and its CRLF.
+func (p *peer) payload(n int) string {
+	p.t.Helper()
+	p.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b := make([]byte, n+2)
+	_, err := io.ReadFull(p.r, b)
+	assert.NilError(p.t, err)
+	assert.Equal(p.t, string(b[n:]), "\r\n")
+	return string(b[:n])
 }
 
 // info reads an INFO line and decodes it.

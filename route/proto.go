@@ -64,19 +64,40 @@ func (h *routeHandler) onOp(kind opKind, arg []byte) error {
 	return nil
 }
 
-// onMsg handles RMSG and HMSG. Phase 1 counts and drops them: delivery
-// to local subscribers is the cluster's phase 2 (see the package doc).
+// onMsg handles RMSG and HMSG: the message is delivered to the local
+// subscribers (never to another route), or dropped when it names an
+// account this server does not have.
 func (h *routeHandler) onMsg(m *msgArgs, payload []byte) error {
 	r := (*Route)(h)
 	if r.cl.tracing() {
-		r.cl.traceOp(r, "<<-", "RMSG", append(append(append([]byte(nil), m.account...), ' '), m.subject...))
+		r.cl.traceMsg(r, m)
 	}
 	if err := r.requireConnect(false); err != nil {
 		return err
 	}
 	r.inMsgs.Add(1)
 	r.inBytes.Add(int64(len(payload)))
+	r.cl.in.add(len(payload))
+	if r.prod == nil {
+		return nil
+	}
+	if _, err := r.prod.DeliverRouted(m.account, m.subject, m.reply, m.hdr, payload, m.queues); err != nil {
+		r.unknownAccount(m.account, "routed message on subject "+strconv.Quote(string(m.subject)))
+	}
 	return nil
+}
+
+// unknownAccount logs, once per account and route, that the remote named
+// an account this server does not have.
+func (r *Route) unknownAccount(acc []byte, what string) {
+	if r.unknown == nil {
+		r.unknown = make(map[string]bool)
+	}
+	if r.unknown[string(acc)] {
+		return
+	}
+	r.unknown[string(acc)] = true
+	r.cl.log.Debugf("%s - Unknown account %q for %s", r, acc, what)
 }
 
 // requireConnect refuses anything but CONNECT as the first operation of an
@@ -264,9 +285,10 @@ func (r *Route) processAsyncInfo(info *Info) error {
 	return nil
 }
 
-// processRemoteSub records "RS+ <account> <subject> [<queue> <weight>]".
-// A second RS+ for a queue replaces its weight; a weight below 1 counts
-// as 1, as nats-server does.
+// processRemoteSub records "RS+ <account> <subject> [<queue> <weight>]"
+// in the remote interest. A second RS+ for a queue replaces its weight; a
+// weight below 1 counts as 1, as nats-server does. Interest in an account
+// this server does not have is dropped, as nats-server drops it.
 func (r *Route) processRemoteSub(arg []byte) error {
 	args := splitArgs(arg, nil)
 	var key interestKey
@@ -287,12 +309,28 @@ func (r *Route) processRemoteSub(arg []byte) error {
 		r.sendErr("Invalid Subscription")
 		return nil
 	}
-	r.mu.Lock()
-	if r.interest == nil {
-		r.interest = make(map[interestKey]int32)
+	if r.prod != nil && r.prod.Account(key.account) == nil {
+		r.unknownAccount(args[0], "subject "+strconv.Quote(key.subject))
+		return nil
 	}
-	r.interest[key] = weight
-	r.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st := r.State(); st != Handshaking && st != Active {
+		return nil // closing: its interest is being dropped
+	}
+	if rs := r.interest[key]; rs != nil {
+		rs.weight.Store(weight)
+		return nil
+	}
+	rs := &remoteSub{r: r, queue: key.queue}
+	rs.weight.Store(weight)
+	if err := r.cl.router.remoteIndexFor(key.account).Insert(key.subject, key.queue, rs); err != nil {
+		return nil
+	}
+	if r.interest == nil {
+		r.interest = make(map[interestKey]*remoteSub)
+	}
+	r.interest[key] = rs
 	return nil
 }
 
@@ -309,8 +347,15 @@ func (r *Route) processRemoteUnsub(arg []byte) error {
 	}
 	key.account, key.subject = string(args[0]), string(args[1])
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	rs := r.interest[key]
+	if rs == nil {
+		return nil
+	}
 	delete(r.interest, key)
-	r.mu.Unlock()
+	if ix := r.cl.router.remoteIndex(key.account); ix != nil {
+		ix.Remove(key.subject, key.queue, rs)
+	}
 	return nil
 }
 

@@ -38,7 +38,9 @@ type Route struct {
 	cancel context.CancelFunc
 
 	// mu guards the fields below. Lock order: fireMu, then the cluster's
-	// mu, then mu; code holding mu takes no other lock.
+	// or the router's mu, then mu; code holding mu takes no other lock
+	// but the router's remote-interest locks (to keep r.interest and the
+	// index in step).
 	mu sync.Mutex
 	// What the route is, as nats-server's route struct says it: a
 	// solicited route has the URL it dials; a duplicate may upgrade the
@@ -66,14 +68,21 @@ type Route struct {
 	infoIn     bool // first INFO processed
 	remote     Info // the first INFO received
 	remoteID   string
-	urls       []string // the remote's client URLs, while they are in the shared set
-	interest   map[interestKey]int32
+	urls       []string                   // the remote's client URLs, while they are in the shared set
+	interest   map[interestKey]*remoteSub // the remote's interest, also in the router's index
+	stall      chan struct{}              // closed after the next write (see sendMsg)
 	pingTmr    *time.Timer
 	authTmr    *time.Timer
 	pingsOut   int
 	rttStart   time.Time
 	rtt        time.Duration
 	registered bool
+
+	// Reader-owned: the producer that delivers the route's messages (nil
+	// without a server to deliver to) and the unknown accounts already
+	// logged.
+	prod    *conn.Producer
+	unknown map[string]bool
 
 	start    time.Time
 	last     atomic.Int64 // unix nanoseconds of the last input
@@ -224,6 +233,7 @@ func (r *Route) writeLoop() {
 		_, err := nc.Write(buf)
 		r.mu.Lock()
 		r.spare = buf[:0]
+		r.openStall()
 		if err != nil {
 			r.mu.Unlock()
 			if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -246,12 +256,19 @@ func (r *Route) readLoop() {
 	cfg := r.cl.config()
 	p := newParser(cfg.maxControlLine(), int(max(cfg.MaxPending, 64<<20)))
 	h := (*routeHandler)(r)
+	if sh := r.cl.router.sh; sh != nil {
+		r.prod = conn.NewProducer(sh, true)
+	}
 	buf := make([]byte, 32*1024)
 	for {
 		n, err := r.nc.Read(buf)
 		if n > 0 {
 			r.last.Store(time.Now().UnixNano())
-			if perr := p.parse(buf[:n], h); perr != nil {
+			perr := p.parse(buf[:n], h)
+			if r.prod != nil {
+				r.prod.Flush()
+			}
+			if perr != nil {
 				r.protocolError(perr)
 				return
 			}

@@ -22,8 +22,8 @@ type Snapshot struct {
 	OutMsgs      int64
 	InBytes      int64
 	OutBytes     int64
-	// Subs lists the remote interest, "subject" or "subject queue", one
-	// entry per (account, subject, queue), sorted.
+	// Subs lists the subjects of the remote interest, one entry per
+	// (account, subject, queue) as nats-server lists them, sorted.
 	Subs        []string
 	Compression string
 	State       State
@@ -54,11 +54,7 @@ func (r *Route) Snapshot() Snapshot {
 	}
 	s.Subs = make([]string, 0, len(r.interest))
 	for k := range r.interest {
-		if k.queue != "" {
-			s.Subs = append(s.Subs, k.subject+" "+k.queue)
-		} else {
-			s.Subs = append(s.Subs, k.subject)
-		}
+		s.Subs = append(s.Subs, k.subject)
 	}
 	slices.Sort(s.Subs)
 	return s

@@ -226,6 +226,8 @@ var configOptions = map[string]func(*settings, any) error{
 	"max_payload":        setInt(func(s *settings) *int { return &s.Server.MaxPayload }),
 	"max_control_line":   setInt(func(s *settings) *int { return &s.Server.MaxControlLine }),
 	"max_pending":        setInt64(func(s *settings) *int64 { return &s.Server.MaxPending }),
+	"max_subscriptions":  setInt(func(s *settings) *int { return &s.Server.MaxSubs }),
+	"max_subs":           setInt(func(s *settings) *int { return &s.Server.MaxSubs }),
 	"ping_max":           setInt(func(s *settings) *int { return &s.Server.PingMax }),
 	"max_closed_clients": setInt(func(s *settings) *int { return &s.Server.MaxClosedClients }),
 	"ping_interval":      setDuration(func(s *settings) *time.Duration { return &s.Server.PingInterval }),

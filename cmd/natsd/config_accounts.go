@@ -83,7 +83,9 @@ func parseAccount(s *settings, e entry) error {
 			a.Exports, err = parseExports(f)
 		case "imports":
 			a.Imports, err = parseImports(f)
-		case "jetstream", "mappings", "maps", "limits", "msg_trace", "trace_dest":
+		case "limits":
+			err = parseAccountLimits(f, &a)
+		case "jetstream", "mappings", "maps", "msg_trace", "trace_dest":
 			return (&entry{key: "account " + f.key, file: f.file, line: f.line}).unsupported("")
 		default:
 			if f.used {
@@ -103,6 +105,33 @@ func parseAccount(s *settings, e entry) error {
 		users[i].Account = a.Name
 	}
 	s.Server.Auth.Users = append(s.Server.Auth.Users, users...)
+	return nil
+}
+
+// parseAccountLimits reads an account's limits { max_subscriptions }; the
+// other limits nats-server knows are refused by name.
+func parseAccountLimits(e entry, a *account.Account) error {
+	m, ok := e.v.(map[string]any)
+	if !ok {
+		return e.errHere(fmt.Sprintf("Expected account limits to be a map/struct, got %s", describe(e.v)))
+	}
+	for _, f := range entries(m, e.file, e.line) {
+		switch f.name {
+		case "max_subscriptions", "max_subs":
+			n, err := asInt(f.v)
+			if err != nil {
+				return f.errAt(err)
+			}
+			a.MaxSubs = int(n)
+		case "max_connections", "max_conn", "max_payload", "max_pay", "max_leafnodes", "max_leafs":
+			return (&entry{key: "account limits " + f.key, file: f.file, line: f.line}).unsupported("")
+		default:
+			if f.used {
+				continue
+			}
+			return f.unknownField()
+		}
+	}
 	return nil
 }
 

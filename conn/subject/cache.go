@@ -14,21 +14,46 @@ const (
 	cacheSize = cacheSets * cacheWays
 )
 
-// cacheEntry is one cached answer. It is immutable once stored.
+// cacheEntry is one cached subject: the trie nodes its walk reached and
+// the last result built from their snapshots. subject and nodes are
+// immutable once stored; memo is replaced whenever a node's snapshot moved
+// on.
 type cacheEntry[T comparable] struct {
-	subject string // owned copy
-	result  *Result[T]
+	subject string     // owned copy
+	nodes   []*node[T] // every node at which a matching subscription subject ends
+	memo    atomic.Pointer[memo[T]]
 }
 
-// cache maps literal publish subjects to their [Result]. Lookups take no lock
-// and write nothing shared. The rules that keep it correct (see the package
-// invariants):
-//   - put is called only while the index's read lock is held, with a result
-//     computed under that same lock hold;
-//   - forget and forgetMatching are called only while the write lock is held.
+// memo is a result and the node snapshots it was built from.
+type memo[T comparable] struct {
+	snaps  []*nodeSnap[T] // snaps[i] was nodes[i].snap
+	result *Result[T]
+	// gen is an index generation at which snaps were the nodes' snapshots
+	// (see Index.gen).
+	gen atomic.Uint64
+}
+
+// current reports whether m was built from the nodes' present snapshots.
+func (m *memo[T]) current(nodes []*node[T]) bool {
+	for i, n := range nodes {
+		if n.snap.Load() != m.snaps[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// cache maps literal publish subjects to the nodes that hold their
+// matches. Lookups take no lock and write nothing shared unless a node
+// changed since the entry's result was built. The rules that keep it
+// correct (see the package invariants):
+//   - put is called only while the index's read lock is held, with nodes
+//     collected under that same lock hold;
+//   - forget and forgetMatching are called only while the write lock is
+//     held, by an Insert for each node it creates.
 //
-// So no entry computed before a change can be stored after the change clears
-// the slots it affects.
+// So no entry can miss a node created after its walk, and changes to a
+// node it holds are seen through the node's snapshot.
 type cache[T comparable] struct {
 	seed  maphash.Seed
 	slots [cacheSize]atomic.Pointer[cacheEntry[T]]
@@ -46,21 +71,22 @@ func (c *cache[T]) set(h uint64) []atomic.Pointer[cacheEntry[T]] {
 	return c.slots[i : i+cacheWays : i+cacheWays]
 }
 
-// get returns the cached result for subject, whose hash is h, or nil.
-func (c *cache[T]) get(h uint64, subject string) *Result[T] {
+// get returns the cached entry for subject, whose hash is h, or nil.
+func (c *cache[T]) get(h uint64, subject string) *cacheEntry[T] {
 	ways := c.set(h)
 	for i := range ways {
 		if e := ways[i].Load(); e != nil && e.subject == subject {
-			return e.result
+			return e
 		}
 	}
 	return nil
 }
 
-// put stores r for subject, whose hash is h. It replaces an entry for the same
+// put stores and returns a new entry for subject, whose hash is h, holding
+// nodes (which the entry then owns). It replaces an entry for the same
 // subject, else fills an empty way, else evicts the way chosen by the high
 // bits of h. The read lock must be held.
-func (c *cache[T]) put(h uint64, subject string, r *Result[T]) {
+func (c *cache[T]) put(h uint64, subject string, nodes []*node[T]) *cacheEntry[T] {
 	ways := c.set(h)
 	victim := -1
 	for i := range ways {
@@ -76,7 +102,9 @@ func (c *cache[T]) put(h uint64, subject string, r *Result[T]) {
 	if victim < 0 {
 		victim = int(h>>32) % cacheWays
 	}
-	ways[victim].Store(&cacheEntry[T]{subject: strings.Clone(subject), result: r})
+	e := &cacheEntry[T]{subject: strings.Clone(subject), nodes: nodes}
+	ways[victim].Store(e)
+	return e
 }
 
 // forget clears the entry for the literal subject, if cached. The write lock
@@ -100,8 +128,9 @@ func (c *cache[T]) forgetMatching(pattern string) {
 	}
 }
 
-// invalidate clears every entry a change to subscriptions on subject can
-// affect. The write lock must be held.
+// invalidate clears every entry whose subject the subscription subject
+// matches: the entries whose walk would now reach a node created for it.
+// The write lock must be held.
 func (c *cache[T]) invalidate(subject string) {
 	if hasWildcard(subject) {
 		c.forgetMatching(subject)

@@ -20,10 +20,22 @@
 // group gathers the members of that queue name over every matching
 // subscription subject.
 //
-// Match is served from a bounded, lock-free cache for subjects seen before;
-// a miss walks a token trie under a read lock and fills the cache. Insert and
-// Remove take the write lock and clear only the cache entries whose subject
-// the changed subscription can match.
+// Match is served from a bounded, lock-free cache for subjects seen before.
+// An entry holds the trie nodes at which the subject's matching
+// subscription subjects end, and the last result built from them. Each node
+// publishes an immutable snapshot of its subscriptions (persistent lists,
+// see vec.go) with every change; a Match whose entry's nodes kept their
+// snapshots returns the memoized result, else it builds a new one from the
+// snapshots, outside any lock. A miss walks the trie under the read lock
+// only to collect the nodes. Insert and Remove take the write lock for
+// O(tokens + log n) work, plus at most a scan of the bounded cache: they
+// change one node's sets and replace its snapshot; an Insert that creates
+// nodes clears the entries that could reach them, and a Remove clears the
+// entries its subject matches, so that no cached result keeps a removed
+// item reachable. An Insert into an existing node keeps every entry: the
+// next Match sees the node's new snapshot and builds the new result. No
+// lock is held for work that grows with the subscriptions of one subject,
+// and no result is built under a lock.
 //
 // # Invariants
 //
@@ -33,16 +45,27 @@
 //  3. The trie holds no empty nodes: Remove prunes every node left without
 //     subscriptions and without children, so an index emptied by Remove is
 //     back to its initial shape.
-//  4. A cache entry is written only while the read lock is held, and every
-//     Insert or Remove clears, while it holds the write lock, each entry whose
-//     subject its subscription subject matches. So an entry always equals the
-//     result of walking the current trie, and a Match that starts after an
-//     Insert or Remove has returned sees its effect.
-//  5. The cache never holds more than 1024 entries; a full set evicts one of
+//  4. A cache entry is written only while the read lock is held, with nodes
+//     collected under that lock hold, and an Insert that creates a node
+//     clears, while it holds the write lock, every entry whose subject the
+//     node's subject prefix matches. So an entry's nodes are always a
+//     superset of the nodes the subject's walk reaches now (the extra ones
+//     were pruned, and are empty for good). A Remove clears, under the write
+//     lock, every entry whose subject its subject matches: no entry holds a
+//     result or snapshot with a removed item.
+//  5. A node's snapshot is replaced, under the write lock, before the Insert
+//     or Remove that changes the node returns, and the index's change
+//     counter is advanced after it. A memoized result is returned only
+//     while it was built from every node's present snapshot (checked at
+//     once while the counter has not moved). So a Match that starts after
+//     an Insert or Remove has returned sees its effect.
+//  6. The cache never holds more than 1024 entries; a full set evicts one of
 //     its two ways.
-//  6. A [Result] is never changed after it is returned; it may be shared by
+//  7. A [Result] is never changed after it is returned; it may be shared by
 //     many callers and must be treated as read-only. Match never returns nil.
-//  7. Neither the index nor its cache retains the caller's subject or queue
+//     Snapshots and the lists in them are never changed either; a Remove
+//     leaves no removed item reachable from a new snapshot.
+//  8. Neither the index nor its cache retains the caller's subject or queue
 //     strings: what it keeps is copied, so callers may pass strings that alias
 //     a reused read buffer.
 package subject

@@ -3,6 +3,7 @@ package subject
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -15,14 +16,22 @@ var (
 )
 
 // Index stores subscriptions and finds those matching a published subject.
-// It is safe for concurrent use. A Match whose answer is cached takes no lock
-// and writes no shared memory; a miss takes the read lock, so it waits only
-// for a running Insert or Remove. Create an Index with [NewIndex]; the zero
-// value is not usable.
+// It is safe for concurrent use. A Match whose subject is cached takes no
+// lock and, unless a subscription it matches changed since, writes no
+// shared memory; a miss takes the read lock only to find the trie nodes
+// the subject reaches. No lock is ever held for work that grows with the
+// subscriptions of one subject: Insert and Remove change a node's sets in
+// O(log n), and a result is built from the nodes' snapshots by the Match
+// that needs it, outside the lock. Create an Index with [NewIndex]; the
+// zero value is not usable.
 type Index[T comparable] struct {
 	mu    sync.RWMutex
 	root  level[T] // guarded by mu
 	count atomic.Int64
+	// gen counts the changes made to the trie; each is counted after the
+	// nodes' snapshots changed, so a result known current at gen g is
+	// current for as long as gen is g.
+	gen   atomic.Uint64
 	empty *Result[T] // the one result returned for "no match"
 	cache cache[T]
 }
@@ -45,16 +54,43 @@ func (ix *Index[T]) Insert(subject, queue string, item T) error {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if ix.root.insert(subject, queue, item) {
+	added, firstNew := ix.root.insert(subject, queue, item)
+	if added {
 		ix.count.Add(1)
-		ix.cache.invalidate(subject)
+	}
+	if firstNew >= 0 {
+		ix.forgetNewNodes(subject, firstNew)
+	}
+	if added || firstNew >= 0 {
+		ix.gen.Add(1)
 	}
 	return nil
 }
 
+// forgetNewNodes clears the cache entries that could reach the nodes an
+// Insert of subject created, those of its tokens firstNew onwards: for
+// each, the entries its prefix of subject matches. The write lock must be
+// held.
+func (ix *Index[T]) forgetNewNodes(subject string, firstNew int) {
+	depth := 0
+	for i := 0; i <= len(subject); i++ {
+		if i < len(subject) && subject[i] != sep {
+			continue
+		}
+		if depth >= firstNew {
+			ix.cache.invalidate(subject[:i])
+		}
+		depth++
+	}
+}
+
 // Remove deletes the subscription (subject, queue, item). The error wraps
 // [ErrInvalidSubject] if subject fails [ValidSubject], or [ErrNotFound] if
-// the triple is not stored.
+// the triple is not stored. It clears the cache entries its subject matches
+// (one for a literal subject, a scan of the bounded cache for a wildcard),
+// so that no cached result keeps the removed item, and what it references
+// (a closed connection), reachable; the next Match of those subjects walks
+// the trie for their nodes and builds their result outside the lock.
 func (ix *Index[T]) Remove(subject, queue string, item T) error {
 	if !ValidSubject(subject) {
 		return fmt.Errorf("remove %q: %w", subject, ErrInvalidSubject)
@@ -66,6 +102,7 @@ func (ix *Index[T]) Remove(subject, queue string, item T) error {
 	}
 	ix.count.Add(-1)
 	ix.cache.invalidate(subject)
+	ix.gen.Add(1)
 	return nil
 }
 
@@ -75,33 +112,61 @@ func (ix *Index[T]) Remove(subject, queue string, item T) error {
 // shared and must not be modified. Match does not retain subject.
 func (ix *Index[T]) Match(subject string) *Result[T] {
 	h := ix.cache.hash(subject)
-	if r := ix.cache.get(h, subject); r != nil {
-		return r
+	if e := ix.cache.get(h, subject); e != nil {
+		return ix.resultOf(e)
 	}
 	return ix.matchAndCache(h, subject)
 }
 
-// matchAndCache walks the trie for subject, whose hash is h, and caches the
-// answer while still holding the read lock (see [cache]).
+// matchAndCache finds the nodes subject, whose hash is h, reaches, caches
+// them, and returns their result.
 func (ix *Index[T]) matchAndCache(h uint64, subject string) *Result[T] {
 	var buf [32]string
 	toks, ok := tokenize(subject, buf[:0])
 	if !ok {
 		return ix.empty
 	}
+	var nbuf [8]*node[T]
 	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	r := ix.walk(toks)
-	ix.cache.put(h, subject, r)
+	nodes := ix.root.collect(toks, nbuf[:0])
+	e := ix.cache.put(h, subject, slices.Clone(nodes))
+	ix.mu.RUnlock()
+	return ix.resultOf(e)
+}
+
+// resultOf returns the result for entry e: the memoized one while none of
+// its nodes changed, else one built now from their snapshots (without any
+// lock) and memoized. While nothing in the index changed since the memo
+// was last checked, that is one atomic load; after a change, one load per
+// node.
+func (ix *Index[T]) resultOf(e *cacheEntry[T]) *Result[T] {
+	g := ix.gen.Load()
+	m := e.memo.Load()
+	if m != nil {
+		if m.gen.Load() == g {
+			return m.result
+		}
+		if m.current(e.nodes) {
+			m.gen.Store(g)
+			return m.result
+		}
+	}
+	snaps := make([]*nodeSnap[T], len(e.nodes))
+	for i, n := range e.nodes {
+		snaps[i] = n.snap.Load()
+	}
+	if testHookBuild != nil {
+		testHookBuild()
+	}
+	r := buildResult(snaps, ix.empty)
+	next := &memo[T]{snaps: snaps, result: r}
+	next.gen.Store(g)
+	e.memo.CompareAndSwap(m, next)
 	return r
 }
 
-// walk collects the subscriptions matching toks. The read lock must be held.
-func (ix *Index[T]) walk(toks []string) *Result[T] {
-	var c collector[T]
-	ix.root.collect(toks, &c)
-	return c.result(ix.empty)
-}
+// testHookBuild, set by tests only, runs before each result is built.
+var testHookBuild func()
 
 // Count returns the number of stored subscriptions. It takes no lock.
 func (ix *Index[T]) Count() int {

@@ -1,7 +1,5 @@
 package subject
 
-import "slices"
-
 // Result is what [Index.Match] returns: the subscriptions that match one
 // published subject. It is shared (it may come from the cache and be handed
 // to many callers at once) and must not be modified. The order of items, and
@@ -22,36 +20,93 @@ func (r *Result[T]) Empty() bool {
 	return len(r.Plain) == 0 && len(r.Queues) == 0
 }
 
-// collector gathers the nodes a trie walk reaches into a new [Result]. It
-// copies items, so the result never aliases the trie.
-type collector[T comparable] struct {
-	plain  []T
-	names  []string // names[i] is the queue name of queues[i]
-	queues [][]T
-}
-
-func (c *collector[T]) add(n *node[T]) {
-	c.plain = append(c.plain, n.plain.items...)
-	for name, g := range n.queues {
-		i := slices.Index(c.names, name)
-		if i < 0 {
-			i = len(c.names)
-			c.names = append(c.names, name)
-			c.queues = append(c.queues, make([]T, 0, g.len()))
-		}
-		c.queues[i] = append(c.queues[i], g.items...)
-	}
-}
-
-// result returns the gathered subscriptions, or empty when there are none.
-// The slices are clipped so that a caller's append cannot write into memory
+// buildResult merges the snapshots of the nodes a subject matches into a
+// new [Result], or returns empty when they hold nothing. It runs without
+// the index lock (the snapshots are immutable) and costs O(items): the
+// plain items and the queue members are each copied into one array, and
+// groups of one name from several nodes are merged through a map. The
+// slices are clipped so that a caller's append cannot write into memory
 // another caller reads.
-func (c *collector[T]) result(empty *Result[T]) *Result[T] {
-	if len(c.plain) == 0 && len(c.queues) == 0 {
+func buildResult[T comparable](snaps []*nodeSnap[T], empty *Result[T]) *Result[T] {
+	nplain, ngroups, nqueued, withGroups := 0, 0, 0, 0
+	for _, s := range snaps {
+		if s == nil {
+			continue
+		}
+		nplain += s.plain.len()
+		if g := s.groups.len(); g > 0 {
+			ngroups += g
+			withGroups++
+			s.groups.each(func(g groupSnap[T]) { nqueued += g.items.len() })
+		}
+	}
+	if nplain == 0 && ngroups == 0 {
 		return empty
 	}
-	for i := range c.queues {
-		c.queues[i] = slices.Clip(c.queues[i])
+	r := &Result[T]{}
+	if nplain > 0 {
+		plain := make([]T, 0, nplain)
+		for _, s := range snaps {
+			if s != nil {
+				plain = s.plain.appendTo(plain)
+			}
+		}
+		r.Plain = plain
 	}
-	return &Result[T]{Plain: slices.Clip(c.plain), Queues: slices.Clip(c.queues)}
+	if ngroups == 0 {
+		return r
+	}
+	queued := make([]T, 0, nqueued)
+	if withGroups == 1 {
+		// Groups of one node have distinct names: no merging.
+		r.Queues = make([][]T, 0, ngroups)
+		for _, s := range snaps {
+			if s == nil {
+				continue
+			}
+			s.groups.each(func(g groupSnap[T]) {
+				start := len(queued)
+				queued = g.items.appendTo(queued)
+				r.Queues = append(r.Queues, queued[start:len(queued):len(queued)])
+			})
+		}
+		return r
+	}
+	// Several nodes have groups: one group per name, members in one run.
+	index := make(map[string]int, ngroups)
+	var sizes []int
+	for _, s := range snaps {
+		if s == nil {
+			continue
+		}
+		s.groups.each(func(g groupSnap[T]) {
+			i, ok := index[g.name]
+			if !ok {
+				i = len(sizes)
+				index[g.name] = i
+				sizes = append(sizes, 0)
+			}
+			sizes[i] += g.items.len()
+		})
+	}
+	queued = queued[:nqueued]
+	fill := make([]int, len(sizes))
+	r.Queues = make([][]T, len(sizes))
+	off := 0
+	for i, n := range sizes {
+		fill[i] = off
+		r.Queues[i] = queued[off : off+n : off+n]
+		off += n
+	}
+	for _, s := range snaps {
+		if s == nil {
+			continue
+		}
+		s.groups.each(func(g groupSnap[T]) {
+			i := index[g.name]
+			g.items.appendTo(queued[fill[i]:fill[i]])
+			fill[i] += g.items.len()
+		})
+	}
+	return r
 }

@@ -16,11 +16,13 @@ const (
 // nats-server does.
 const SystemQueue = sysQueue
 
-// subjectSpace reports whether c is one of the characters nats-server refuses
-// inside a subject token.
+// subjectSpace reports whether c separates protocol arguments (space, tab, CR,
+// LF), so that it can never be part of a subject a client sends. Every other
+// byte is, in nats-server's SUB and PUB: form feed, vertical tab, NUL, DEL
+// and bytes that are not UTF-8 included.
 func subjectSpace(c byte) bool {
 	switch c {
-	case ' ', '\t', '\n', '\r', '\f':
+	case ' ', '\t', '\n', '\r':
 		return true
 	}
 	return false
@@ -28,9 +30,13 @@ func subjectSpace(c byte) bool {
 
 // ValidSubject reports whether s may be used as a subscription subject: it is
 // non-empty, every '.'-separated token is non-empty, no token holds a space,
-// tab, CR, LF or form feed, and a token that is exactly ">" comes last.
-// A '*' or '>' inside a longer token ("*a", "a>") is an ordinary character,
-// as in nats-server. ValidSubject does not check UTF-8 or NUL bytes.
+// tab, CR or LF, and a token that is exactly ">" comes last. A '*' or '>'
+// inside a longer token ("*a", "a>") is an ordinary character, as in
+// nats-server. Any other byte is accepted, as nats-server accepts it in a
+// client's SUB (its sublist checks only the tokens): ValidSubject does not
+// check UTF-8, NUL or form feed. (nats-server's IsValidSubject, which it
+// uses for configuration such as permissions, also refuses a form feed; a
+// caller checking configuration must do that itself.)
 func ValidSubject(s string) bool {
 	if s == "" {
 		return false

@@ -62,6 +62,8 @@ type ConnInfo struct {
 	Subs           []string `json:"subscriptions_list,omitempty"`
 
 	rtt time.Duration // for sorting by rtt
+	// snap is the snapshot the entry was made from, while Connz builds it.
+	snap *conn.Snapshot
 }
 
 // ConnState selects which connections /connz lists.
@@ -155,7 +157,10 @@ func nonNegative(q url.Values, name string) (int, error) {
 
 // Connz returns the connections o selects, sorted and paged. Open
 // connections are snapshotted one by one; each snapshot holds only that
-// connection's lock, briefly.
+// connection's lock, briefly, and copies none of its subscriptions. Only
+// with subs=1, and only for the connections on the page returned, are the
+// subscriptions listed (under the connection's subscription lock, which no
+// delivery takes).
 func (m *Monitor) Connz(o ConnzOptions) *Connz {
 	now := m.now()
 	c := &Connz{
@@ -180,7 +185,7 @@ func (m *Monitor) Connz(o ConnzOptions) *Connz {
 		if o.CID != 0 && snaps[i].CID != o.CID {
 			continue
 		}
-		ci := newConnInfo(&snaps[i], now, o.Subs)
+		ci := newConnInfo(&snaps[i], now)
 		if o.Auth {
 			ci.AuthorizedUser = snaps[i].AuthorizedUser
 			if a := snaps[i].Account; a != globalAccount {
@@ -195,12 +200,24 @@ func (m *Monitor) Connz(o ConnzOptions) *Connz {
 	hi := lo + min(c.Limit, len(infos)-lo)
 	c.Conns = append(c.Conns, infos[lo:hi]...)
 	c.NumConns = len(c.Conns)
+	if o.Subs {
+		for _, ci := range c.Conns {
+			if list := ci.snap.SubjectList(); len(list) > 0 {
+				slices.Sort(list)
+				ci.Subs = list
+			}
+		}
+	}
+	for _, ci := range infos {
+		ci.snap = nil
+	}
 	return c
 }
 
-// newConnInfo turns a snapshot into a /connz entry. A closed connection's
-// uptime and idle time are measured at its close, as nats-server does.
-func newConnInfo(s *conn.Snapshot, now time.Time, subs bool) *ConnInfo {
+// newConnInfo turns a snapshot into a /connz entry, without its
+// subscriptions list. A closed connection's uptime and idle time are
+// measured at its close, as nats-server does.
+func newConnInfo(s *conn.Snapshot, now time.Time) *ConnInfo {
 	ci := &ConnInfo{
 		CID:          s.CID,
 		Kind:         "Client",
@@ -215,11 +232,12 @@ func newConnInfo(s *conn.Snapshot, now time.Time, subs bool) *ConnInfo {
 		OutMsgs:      s.OutMsgs,
 		InBytes:      s.InBytes,
 		OutBytes:     s.OutBytes,
-		NumSubs:      uint32(len(s.Subscriptions)),
+		NumSubs:      uint32(s.NumSubs),
 		Name:         s.Name,
 		Lang:         s.Lang,
 		Version:      s.Version,
 		rtt:          s.RTT,
+		snap:         s,
 	}
 	at := now
 	if !s.Stop.IsZero() {
@@ -230,10 +248,6 @@ func newConnInfo(s *conn.Snapshot, now time.Time, subs bool) *ConnInfo {
 	}
 	ci.Uptime = formatUptime(at.Sub(s.Start))
 	ci.Idle = formatUptime(at.Sub(s.LastActivity))
-	if subs && len(s.Subscriptions) > 0 {
-		ci.Subs = slices.Clone(s.Subscriptions)
-		slices.Sort(ci.Subs)
-	}
 	return ci
 }
 

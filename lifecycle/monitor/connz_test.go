@@ -146,6 +146,7 @@ func TestConnzSort(t *testing.T) {
 		s := snap(n)
 		for i := range subs {
 			s.Subscriptions = append(s.Subscriptions, fmt.Sprintf("s.%d", i))
+			s.NumSubs++
 		}
 		s.PendingBytes, s.OutMsgs, s.InMsgs, s.OutBytes, s.InBytes = pending, outMsgs, inMsgs, outBytes, inBytes
 		s.LastActivity = t0.Add(-lastAgo)
@@ -201,7 +202,7 @@ func TestConnzEntries(t *testing.T) {
 	o.Start = t0.Add(-(time.Hour + 2*time.Minute + 3*time.Second))
 	o.LastActivity = t0.Add(-4 * time.Second)
 	o.RTT = 1234567 * time.Nanosecond
-	o.Subscriptions = []string{"b", "a"}
+	o.Subscriptions, o.NumSubs = []string{"b", "a"}, 2
 	o.Name, o.Lang, o.Version = "svc", "go", "1.55.0"
 	o.InMsgs, o.OutMsgs, o.InBytes, o.OutBytes, o.PendingBytes = 1, 2, 3, 4, 5
 	c := closedSnap(2, conn.MaxPayloadExceeded, t0.Add(-10*time.Second))
@@ -269,7 +270,7 @@ func TestRTTFormat(t *testing.T) {
 func TestConnzSubjectsUnescaped(t *testing.T) {
 	f := newFake()
 	o := snap(1)
-	o.Subscriptions = []string{"orders.>"}
+	o.Subscriptions, o.NumSubs = []string{"orders.>"}, 1
 	f.open = []conn.Snapshot{o}
 	_, body := get(t, newMonitor(f), "/connz?subs=true")
 	assert.Check(t, cmp.Contains(string(body), `"orders.>"`))

@@ -66,13 +66,14 @@ func TestFieldNames(t *testing.T) {
 
 	f := newFake()
 	f.stats.InMsgs.Store(1)
+	f.cfg.MaxSubs = 100
 	o := snap(1)
 	o.Name, o.Lang, o.Version = "n", "go", "1"
-	o.Subscriptions = []string{"x"}
+	o.Subscriptions, o.NumSubs = []string{"x"}, 1
 	o.RTT = time.Millisecond
 	closed := closedSnap(2, conn.ClientClosed, t0)
 	closed.Name, closed.Lang, closed.Version = "n", "go", "1"
-	closed.Subscriptions = []string{"x"}
+	closed.Subscriptions, closed.NumSubs = []string{"x"}, 1
 	f.open, f.closed = []conn.Snapshot{o}, []conn.Snapshot{closed}
 	m := newMonitor(f)
 	connz := m.Connz(ConnzOptions{State: ConnAny, Subs: true})

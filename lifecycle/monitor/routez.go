@@ -27,6 +27,23 @@ type RouteSource interface {
 	RouteClosedCounts() []int64
 	// RouteHistory returns the last route transitions, oldest first.
 	RouteHistory() []route.Transition
+	// RouteCounts returns the messages and payload bytes received from
+	// and sent to routes since start (part of [conn.Stats]' totals).
+	RouteCounts() (inMsgs, inBytes, outMsgs, outBytes int64)
+	// ClusterVarz returns /varz's cluster section.
+	ClusterVarz() ClusterVarz
+}
+
+// ClusterVarz is /varz's cluster section, with nats-server's field names
+// (ClusterOptsVarz). PoolSize is -1: natsd's routes are unpooled, as a
+// nats-server's with pool_size -1.
+type ClusterVarz struct {
+	Name        string   `json:"name,omitempty"`
+	Host        string   `json:"addr,omitempty"`
+	Port        int      `json:"cluster_port,omitempty"`
+	AuthTimeout float64  `json:"auth_timeout,omitempty"`
+	URLs        []string `json:"urls,omitempty"`
+	PoolSize    int      `json:"pool_size,omitempty"`
 }
 
 // Routez is the /routez answer, with nats-server's field names.

@@ -21,11 +21,15 @@ type fakeCluster struct {
 	history []route.Transition
 }
 
-func (f *fakeCluster) ClusterEnabled() bool             { return true }
-func (f *fakeCluster) Routes() []route.Snapshot         { return f.routes }
-func (f *fakeCluster) RouteStates() []int64             { return f.states }
-func (f *fakeCluster) RouteClosedCounts() []int64       { return f.closed }
-func (f *fakeCluster) RouteHistory() []route.Transition { return f.history }
+func (f *fakeCluster) ClusterEnabled() bool                      { return true }
+func (f *fakeCluster) Routes() []route.Snapshot                  { return f.routes }
+func (f *fakeCluster) RouteStates() []int64                      { return f.states }
+func (f *fakeCluster) RouteClosedCounts() []int64                { return f.closed }
+func (f *fakeCluster) RouteHistory() []route.Transition          { return f.history }
+func (f *fakeCluster) RouteCounts() (int64, int64, int64, int64) { return 5, 50, 7, 70 }
+func (f *fakeCluster) ClusterVarz() ClusterVarz {
+	return ClusterVarz{Name: "c1", Host: "0.0.0.0", Port: 6222, AuthTimeout: 2, URLs: []string{"127.0.0.1:6223"}, PoolSize: -1}
+}
 
 func newFakeCluster() *fakeCluster {
 	f := &fakeCluster{fakeSource: newFake()}
@@ -33,7 +37,7 @@ func newFakeCluster() *fakeCluster {
 		RID: 3, RemoteID: "NREMOTE", RemoteName: "A", DidSolicit: true, IsConfigured: true,
 		IP: "127.0.0.1", Port: 6222, Start: t0.Add(-time.Minute), LastActivity: t0.Add(-time.Second),
 		RTT: 1500 * time.Microsecond, Pending: 10, InMsgs: 1, OutMsgs: 2, InBytes: 3, OutBytes: 4,
-		Subs: []string{"bar q", "foo"}, Compression: "off", State: route.Active,
+		Subs: []string{"bar", "foo"}, Compression: "off", State: route.Active,
 	}}
 	f.states = []int64{0, 1, 0, 1, 0, 4}
 	f.closed = make([]int64, conn.NumClosedStates+1)
@@ -42,6 +46,24 @@ func newFakeCluster() *fakeCluster {
 	f.history = []route.Transition{{RID: 3, RemoteID: "NREMOTE", URL: "nats-route://127.0.0.1:6222",
 		Transition: machine.Transition{From: "handshaking", To: "active", Event: "registered", At: t0}}}
 	return f
+}
+
+// TestVarzCluster: /varz has the cluster section, and its client counters
+// leave the routes' share out of the totals.
+func TestVarzCluster(t *testing.T) {
+	f := newFakeCluster()
+	f.stats.InMsgs.Store(10)
+	f.stats.InBytes.Store(100)
+	f.stats.OutMsgs.Store(20)
+	f.stats.OutBytes.Store(200)
+	v := newMonitor(f).Varz()
+	assert.DeepEqual(t, v.Cluster, ClusterVarz{Name: "c1", Host: "0.0.0.0", Port: 6222, AuthTimeout: 2, URLs: []string{"127.0.0.1:6223"}, PoolSize: -1})
+	assert.Equal(t, v.InMsgs, int64(10))
+	assert.Equal(t, v.InClientMsgs, int64(5))
+	assert.Equal(t, v.InClientBytes, int64(50))
+	assert.Equal(t, v.OutMsgs, int64(20))
+	assert.Equal(t, v.OutClientMsgs, int64(13))
+	assert.Equal(t, v.OutClientBytes, int64(130))
 }
 
 // TestRoutez: /routez has nats-server's names; ?subs=1 adds the list.
@@ -67,7 +89,7 @@ func TestRoutez(t *testing.T) {
 
 	var body Routez
 	getJSON(t, m, "/routez?subs=1", http.StatusOK, &body)
-	assert.DeepEqual(t, body.Routes[0].Subs, []string{"bar q", "foo"})
+	assert.DeepEqual(t, body.Routes[0].Subs, []string{"bar", "foo"})
 	code, _ := get(t, m, "/routez?subs=maybe")
 	assert.Equal(t, code, http.StatusBadRequest)
 

@@ -56,6 +56,7 @@ type Config struct {
 	HTTPHost       string
 	HTTPPort       int // the bound monitoring port
 	MaxConn        int
+	MaxSubs        int // max_subscriptions; 0: unlimited
 	MaxPayload     int
 	MaxControlLine int
 	MaxPending     int64

@@ -17,6 +17,7 @@ type Varz struct {
 	Host             string            `json:"host"`
 	Port             int               `json:"port"`
 	MaxConn          int               `json:"max_connections"`
+	MaxSubs          int               `json:"max_subscriptions,omitempty"`
 	PingInterval     time.Duration     `json:"ping_interval"`
 	MaxPingsOut      int               `json:"ping_max"`
 	HTTPHost         string            `json:"http_host"`
@@ -24,6 +25,7 @@ type Varz struct {
 	MaxControlLine   int               `json:"max_control_line"`
 	MaxPayload       int               `json:"max_payload"`
 	MaxPending       int64             `json:"max_pending"`
+	Cluster          ClusterVarz       `json:"cluster"`
 	WriteDeadline    time.Duration     `json:"write_deadline"`
 	Start            time.Time         `json:"start"`
 	Now              time.Time         `json:"now"`
@@ -62,9 +64,17 @@ func (m *Monitor) Varz() *Varz {
 	stats := m.src.Stats()
 	start := m.src.StartTime()
 	now := m.now()
-	// Clients only, so the client counters are the totals.
+	// The totals count clients and routes; the client counters leave the
+	// routes' share out.
 	in, inB := stats.InMsgs.Load(), stats.InBytes.Load()
 	out, outB := stats.OutMsgs.Load(), stats.OutBytes.Load()
+	cin, cinB, cout, coutB := in, inB, out, outB
+	var cluster ClusterVarz
+	if rs, ok := m.src.(RouteSource); ok && rs.ClusterEnabled() {
+		rin, rinB, rout, routB := rs.RouteCounts()
+		cin, cinB, cout, coutB = max(in-rin, 0), max(inB-rinB, 0), max(out-rout, 0), max(outB-routB, 0)
+		cluster = rs.ClusterVarz()
+	}
 	routes, remotes := m.routeCounts()
 	return &Varz{
 		ID:               cfg.ServerID,
@@ -75,6 +85,7 @@ func (m *Monitor) Varz() *Varz {
 		Host:             cfg.Host,
 		Port:             cfg.Port,
 		MaxConn:          cfg.MaxConn,
+		MaxSubs:          max(cfg.MaxSubs, 0),
 		PingInterval:     cfg.PingInterval,
 		MaxPingsOut:      cfg.PingMax,
 		HTTPHost:         cfg.HTTPHost,
@@ -82,6 +93,7 @@ func (m *Monitor) Varz() *Varz {
 		MaxControlLine:   cfg.MaxControlLine,
 		MaxPayload:       cfg.MaxPayload,
 		MaxPending:       cfg.MaxPending,
+		Cluster:          cluster,
 		WriteDeadline:    cfg.WriteDeadline,
 		Start:            start.UTC(),
 		Now:              now.UTC(),
@@ -94,12 +106,12 @@ func (m *Monitor) Varz() *Varz {
 		Remotes:          remotes,
 		InMsgs:           in,
 		InBytes:          inB,
-		InClientMsgs:     in,
-		InClientBytes:    inB,
+		InClientMsgs:     cin,
+		InClientBytes:    cinB,
 		OutMsgs:          out,
 		OutBytes:         outB,
-		OutClientMsgs:    out,
-		OutClientBytes:   outB,
+		OutClientMsgs:    cout,
+		OutClientBytes:   coutB,
 		SlowConsumers:    stats.SlowConsumers.Load(),
 		StaleConnections: stats.StaleConnections.Load(),
 		Subscriptions:    uint32(m.src.NumSubscriptions()),

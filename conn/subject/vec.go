@@ -1,0 +1,174 @@
+package subject
+
+// vec is an immutable list: a tree of arrays of up to vecWidth entries, so
+// that a changed copy (an item pushed, replaced or popped) shares every
+// array but those on one path with the original and costs O(log n) to
+// make, while a reader still holding the original is never disturbed. The
+// index keeps the members of each subscription set in one, so that a Match
+// can read a snapshot of them without the index lock and an Insert or
+// Remove never copies a whole set. The zero vec is empty.
+type vec[T any] struct {
+	root  *vnode[T]
+	n     int
+	shift uint // vecBits × (height - 1): the shift of the root's index digit
+}
+
+// vnode is one array of the tree: kids in an interior node, items in a
+// leaf. It is never changed once a vec refers to it.
+type vnode[T any] struct {
+	kids  []*vnode[T]
+	items []T
+}
+
+const (
+	vecBits  = 5
+	vecWidth = 1 << vecBits
+	vecMask  = vecWidth - 1
+)
+
+func (v vec[T]) len() int { return v.n }
+
+// at returns item i (0 <= i < len).
+func (v vec[T]) at(i int) T {
+	nd := v.root
+	for shift := v.shift; shift > 0; shift -= vecBits {
+		nd = nd.kids[(i>>shift)&vecMask]
+	}
+	return nd.items[i&vecMask]
+}
+
+// appendTo appends the items, in order, to dst.
+func (v vec[T]) appendTo(dst []T) []T {
+	if v.n == 0 {
+		return dst
+	}
+	return appendNode(dst, v.root, v.shift)
+}
+
+func appendNode[T any](dst []T, nd *vnode[T], shift uint) []T {
+	if shift == 0 {
+		return append(dst, nd.items...)
+	}
+	for _, k := range nd.kids {
+		dst = appendNode(dst, k, shift-vecBits)
+	}
+	return dst
+}
+
+// each calls f with every item, in order.
+func (v vec[T]) each(f func(T)) {
+	if v.n > 0 {
+		eachNode(v.root, v.shift, f)
+	}
+}
+
+func eachNode[T any](nd *vnode[T], shift uint, f func(T)) {
+	if shift == 0 {
+		for _, x := range nd.items {
+			f(x)
+		}
+		return
+	}
+	for _, k := range nd.kids {
+		eachNode(k, shift-vecBits, f)
+	}
+}
+
+// push returns v with x appended.
+func (v vec[T]) push(x T) vec[T] {
+	switch {
+	case v.n == 0:
+		return vec[T]{root: &vnode[T]{items: []T{x}}, n: 1}
+	case v.n == 1<<(v.shift+vecBits): // the tree is full: grow a level
+		root := &vnode[T]{kids: []*vnode[T]{v.root, newPath(v.shift, x)}}
+		return vec[T]{root: root, n: v.n + 1, shift: v.shift + vecBits}
+	}
+	return vec[T]{root: pushAt(v.root, v.shift, v.n, x), n: v.n + 1, shift: v.shift}
+}
+
+// newPath returns a branch of the given shift holding x alone.
+func newPath[T any](shift uint, x T) *vnode[T] {
+	if shift == 0 {
+		return &vnode[T]{items: []T{x}}
+	}
+	return &vnode[T]{kids: []*vnode[T]{newPath(shift-vecBits, x)}}
+}
+
+// pushAt returns a copy of nd with x stored at index i, the first free one.
+func pushAt[T any](nd *vnode[T], shift uint, i int, x T) *vnode[T] {
+	if shift == 0 {
+		items := make([]T, len(nd.items)+1)
+		copy(items, nd.items)
+		items[len(nd.items)] = x
+		return &vnode[T]{items: items}
+	}
+	k := (i >> shift) & vecMask
+	kids := make([]*vnode[T], max(len(nd.kids), k+1))
+	copy(kids, nd.kids)
+	if k < len(nd.kids) {
+		kids[k] = pushAt(nd.kids[k], shift-vecBits, i, x)
+	} else {
+		kids[k] = newPath(shift-vecBits, x)
+	}
+	return &vnode[T]{kids: kids}
+}
+
+// set returns v with item i (0 <= i < len) replaced by x.
+func (v vec[T]) set(i int, x T) vec[T] {
+	return vec[T]{root: setAt(v.root, v.shift, i, x), n: v.n, shift: v.shift}
+}
+
+func setAt[T any](nd *vnode[T], shift uint, i int, x T) *vnode[T] {
+	if shift == 0 {
+		items := make([]T, len(nd.items))
+		copy(items, nd.items)
+		items[i&vecMask] = x
+		return &vnode[T]{items: items}
+	}
+	k := (i >> shift) & vecMask
+	kids := make([]*vnode[T], len(nd.kids))
+	copy(kids, nd.kids)
+	kids[k] = setAt(nd.kids[k], shift-vecBits, i, x)
+	return &vnode[T]{kids: kids}
+}
+
+// pop returns v without its last item (len > 0). The copy does not keep
+// the popped item reachable.
+func (v vec[T]) pop() vec[T] {
+	if v.n == 1 {
+		return vec[T]{}
+	}
+	root, shift := popAt(v.root, v.shift, v.n-1), v.shift
+	for shift > 0 && len(root.kids) == 1 {
+		root, shift = root.kids[0], shift-vecBits
+	}
+	return vec[T]{root: root, n: v.n - 1, shift: shift}
+}
+
+// popAt returns a copy of nd without its item at index i, the last one, or
+// nil when nothing is left in it.
+func popAt[T any](nd *vnode[T], shift uint, i int) *vnode[T] {
+	if shift == 0 {
+		if len(nd.items) == 1 {
+			return nil
+		}
+		items := make([]T, len(nd.items)-1)
+		copy(items, nd.items)
+		return &vnode[T]{items: items}
+	}
+	k := (i >> shift) & vecMask
+	child := popAt(nd.kids[k], shift-vecBits, i)
+	if child == nil && k == 0 {
+		return nil
+	}
+	n := k + 1
+	if child == nil {
+		n = k
+	}
+	kids := make([]*vnode[T], n)
+	copy(kids, nd.kids[:n])
+	if child != nil {
+		kids[k] = child
+	}
+	return &vnode[T]{kids: kids}
+}
