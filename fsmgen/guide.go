@@ -36,6 +36,7 @@ type guideData struct {
 	LameDuckGrace    string
 	LameDuckWindow   string
 	ShutdownTimeout  string
+	UpgradeTimeout   string
 	WriteDeadline    string
 	PingInterval     string
 	PingMax          int
@@ -72,6 +73,7 @@ func lifecycleDoc() ([]byte, error) {
 		LameDuckGrace:    human(lifecycle.DefaultLameDuckGracePeriod),
 		LameDuckWindow:   human(lifecycle.DefaultLameDuckDuration - lifecycle.DefaultLameDuckGracePeriod),
 		ShutdownTimeout:  human(lifecycle.DefaultShutdownTimeout),
+		UpgradeTimeout:   human(lifecycle.DefaultUpgradeTimeout),
 		WriteDeadline:    human(lifecycle.DefaultWriteDeadline),
 		PingInterval:     human(lifecycle.DefaultPingInterval),
 		PingMax:          lifecycle.DefaultPingMax,

@@ -50,10 +50,11 @@ func (s *Server) bindCluster(o *Options, clientPort int, ports *Ports) (undo fun
 	if !o.Cluster.Enabled() {
 		return func() {}, nil
 	}
-	ln, err := listener.Listen(o.Cluster.Host, o.Cluster.Port)
+	sock, err := s.bindSocket(SocketCluster, o.Cluster.Host, o.Cluster.Port)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
+	ln := listener.New(sock)
 	ports.Cluster = urlsFor("nats", ln.Addr())
 	s.cl.ln = ln
 	s.cl.port = ln.Port()

@@ -30,9 +30,18 @@ type Deps struct {
 	// there is no service manager.
 	Notifier Notifier
 	// Listen binds every socket the server listens on (clients,
-	// monitoring, profiling), as [net.Listen] does; tests hand in an
-	// in-memory listener. Nil: net.Listen.
+	// monitoring, profiling, routes), as [net.Listen] does; tests hand in
+	// an in-memory listener. Nil: net.Listen.
 	Listen func(network, address string) (net.Listener, error)
+	// Inherited, if set, holds listening sockets this process was handed
+	// (by the natsd it replaces, or by systemd): the start takes each
+	// listener from it when it has one, binding only the others. Nil:
+	// every socket is bound.
+	Inherited Inherited
+	// Upgrade, if set, starts the process that replaces this one in an
+	// upgrade, handing it the listening sockets (see upgrade.go); natsd
+	// re-runs its own executable. Nil: upgrades are refused.
+	Upgrade func(socks []Socket) (Successor, error)
 	// ProgName names the ports file (<ProgName>_<pid>.ports). Empty: the
 	// base name of os.Args[0].
 	ProgName string

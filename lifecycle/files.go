@@ -57,11 +57,12 @@ func writeFileAtomic(path string, data []byte, mode fs.FileMode) error {
 }
 
 // writePidFile writes our PID to path. A PID file naming another live natsd
-// is refused (that natsd owns it); a stale one, left by a process that is
+// is refused (that natsd owns it) unless it names replaced, the natsd this
+// process replaces in an upgrade; a stale one, left by a process that is
 // gone, is overwritten.
-func writePidFile(path string) error {
+func writePidFile(path string, replaced int) error {
 	if b, err := os.ReadFile(path); err == nil {
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid != os.Getpid() && pidAlive(pid) {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid != os.Getpid() && pid != replaced && pidAlive(pid) {
 			return fmt.Errorf("write pid file %s: natsd with PID %d is running and uses it", path, pid)
 		}
 	}
@@ -88,12 +89,36 @@ func pidAlive(pid int) bool {
 	return strings.Contains(filepath.Base(arg0), "natsd")
 }
 
-// portsFilePath returns DIR/<prog>_<pid>.ports, or "" without a dir.
-func portsFilePath(dir, prog string) string {
+// portsFilePath returns DIR/<prog>_<pid>.ports for this process, or ""
+// without a dir.
+func portsFilePath(dir, prog string) string { return portsFilePathFor(dir, prog, os.Getpid()) }
+
+// portsFilePathFor returns DIR/<prog>_<pid>.ports, or "" without a dir.
+func portsFilePathFor(dir, prog string, pid int) string {
 	if dir == "" {
 		return ""
 	}
-	return filepath.Join(dir, fmt.Sprintf("%s_%d.ports", prog, os.Getpid()))
+	return filepath.Join(dir, fmt.Sprintf("%s_%d.ports", prog, pid))
+}
+
+// removeOwnPidFile removes the PID file at path if it holds this
+// process's PID: after an upgrade it holds the new process's, which owns
+// it now.
+func removeOwnPidFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if strings.TrimSpace(string(b)) != strconv.Itoa(os.Getpid()) {
+		return nil
+	}
+	return removeFile(path)
 }
 
 func writePortsFile(path string, p Ports) error {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/natsd/natsd/lifecycle/monitor"
@@ -34,7 +35,7 @@ func (s *Server) bindExtraListeners(o *Options, ports *Ports) ([]extraListener, 
 		return nil, err
 	}
 	if o.HTTPPort != 0 {
-		ln, err := s.listenTCP(o.HTTPHost, o.HTTPPort)
+		ln, err := s.bindSocket(SocketHTTP, o.HTTPHost, o.HTTPPort)
 		if err != nil {
 			return fail(fmt.Errorf("monitoring: %w", err))
 		}
@@ -45,7 +46,7 @@ func (s *Server) bindExtraListeners(o *Options, ports *Ports) ([]extraListener, 
 		ports.Monitoring = urlsFor("http", addr)
 	}
 	if o.HTTPSPort != 0 {
-		ln, err := s.listenTCP(o.HTTPHost, o.HTTPSPort)
+		ln, err := s.bindSocket(SocketHTTPS, o.HTTPHost, o.HTTPSPort)
 		if err != nil {
 			return fail(fmt.Errorf("monitoring (https): %w", err))
 		}
@@ -58,7 +59,7 @@ func (s *Server) bindExtraListeners(o *Options, ports *Ports) ([]extraListener, 
 		ports.Monitoring = append(ports.Monitoring, urlsFor("https", addr)...)
 	}
 	if o.ProfPort != 0 {
-		ln, err := s.listenTCP(o.Host, o.ProfPort)
+		ln, err := s.bindSocket(SocketProf, o.Host, o.ProfPort)
 		if err != nil {
 			return fail(fmt.Errorf("profiling: %w", err))
 		}
@@ -78,21 +79,31 @@ func (s *Server) listenTCP(host string, port int) (net.Listener, error) {
 
 // httpListener serves h on ln. Its close stops accepting, lets requests
 // under way finish for up to httpCloseGrace, then cuts them off, and
-// releases the socket, whether or not serve ever ran.
+// releases the socket, whether or not serve ever ran. Its release only
+// closes the socket and turns keep-alives off: net/http's Shutdown would
+// hang up on a connection it accepted whose request it has not read yet,
+// and after a handoff every such request is still answered.
 func (s *Server) httpListener(name string, ln net.Listener, h http.Handler, startMsg string) extraListener {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          log.New(httpErrorLog{s.log, name}, "", 0),
 	}
+	var released atomic.Bool
 	return extraListener{
 		name:     name,
 		startMsg: startMsg,
 		serve: func() error {
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				return err
+			err := srv.Serve(ln)
+			if errors.Is(err, http.ErrServerClosed) || (released.Load() && errors.Is(err, net.ErrClosed)) {
+				return nil
 			}
-			return nil
+			return err
+		},
+		release: func() {
+			released.Store(true)
+			srv.SetKeepAlivesEnabled(false) // also closes the idle connections
+			ln.Close()
 		},
 		close: func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), httpCloseGrace)

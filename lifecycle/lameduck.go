@@ -24,8 +24,12 @@ const minSlot = 50 * time.Microsecond
 // enterLameDuck closes the client listener at once and starts the drain in
 // a goroutine the server owns, so the lifecycle loop stays free (a shutdown
 // can cut the drain short).
-func (s *Server) enterLameDuck(_ context.Context, _ *fsm.Event) {
+//
+// After a handoff the sockets were released already, and the drain
+// announces the lame duck as [Server.announceHandoff] does.
+func (s *Server) enterLameDuck(_ context.Context, e *fsm.Event) {
 	o := s.opts.Load()
+	handoff := e.Event == EventHandoff
 	ctx, cancel := context.WithCancel(context.Background())
 	s.mu.Lock()
 	ln := s.ln
@@ -33,10 +37,14 @@ func (s *Server) enterLameDuck(_ context.Context, _ *fsm.Event) {
 	clients := s.clientsLocked()
 	s.mu.Unlock()
 	ln.Close()
-	s.log.Infof("Entering lame duck mode, stop accepting new clients; %d client(s) to close over %v after a grace period of %v",
-		len(clients), o.LameDuckDuration-o.LameDuckGracePeriod, o.LameDuckGracePeriod)
+	what := "stop accepting new clients"
+	if handoff {
+		what = "the new process accepts new clients"
+	}
+	s.log.Infof("Entering lame duck mode, %s; %d client(s) to close over %v after a grace period of %v",
+		what, len(clients), o.LameDuckDuration-o.LameDuckGracePeriod, o.LameDuckGracePeriod)
 	s.loops.Add(1)
-	go s.drain(ctx, clients, time.Now(), o.LameDuckDuration, o.LameDuckGracePeriod)
+	go s.drain(ctx, clients, handoff, time.Now(), o.LameDuckDuration, o.LameDuckGracePeriod)
 }
 
 // leaveLameDuck stops the drain where it is.
@@ -50,17 +58,22 @@ func (s *Server) leaveLameDuck(_ context.Context, _ *fsm.Event) {
 	}
 }
 
-// drain announces lame duck to the clients, waits the grace period, closes
-// the clients spread evenly over the rest of the window and then asks for
-// shutdown. It stops early when ctx is cancelled (a shutdown came first).
+// drain announces lame duck to the clients (as a handoff's when handoff is
+// set), waits the grace period, closes the clients spread evenly over the
+// rest of the window and then asks for shutdown. It stops early when ctx
+// is cancelled (a shutdown came first).
 //
 // The grace period and the window are timed from began, the moment lame
 // duck was entered, not from the end of the announcements (which take a
 // while with thousands of clients), so every close lands where planned.
-func (s *Server) drain(ctx context.Context, clients []*conn.Conn, began time.Time, duration, grace time.Duration) {
+func (s *Server) drain(ctx context.Context, clients []*conn.Conn, handoff bool, began time.Time, duration, grace time.Duration) {
 	defer s.loops.Done()
 	if len(clients) > 0 {
-		s.announceLameDuck(clients)
+		if handoff {
+			s.announceHandoff(clients)
+		} else {
+			s.announceLameDuck(clients)
+		}
 		timer := time.NewTimer(time.Until(began.Add(grace)))
 		defer timer.Stop()
 		if !wait(ctx, timer) {

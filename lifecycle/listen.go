@@ -11,12 +11,13 @@ import (
 	"github.com/natsd/natsd/listener"
 )
 
-// beforeStart binds the client listener and writes the PID and ports files.
-// Any failure cancels the start, with everything bound closed and everything
-// written removed.
+// beforeStart binds the listeners (or takes the inherited ones) and writes
+// the PID and ports files. Any failure cancels the start, with everything
+// bound closed and everything written removed.
 func (s *Server) beforeStart(_ context.Context, e *fsm.Event) {
 	o := s.opts.Load()
-	sock, err := s.listenTCP(o.Host, o.Port)
+	s.socks = nil
+	sock, err := s.bindSocket(SocketClient, o.Host, o.Port)
 	if err != nil {
 		e.Cancel(err)
 		return
@@ -50,9 +51,19 @@ func (s *Server) beforeStart(_ context.Context, e *fsm.Event) {
 		}
 		undoCluster()
 	}
+	parent := 0
+	if in := s.deps.Inherited; in != nil {
+		parent = in.ParentPID()
+		if err := in.Done(); err != nil {
+			undo()
+			e.Cancel(err)
+			return
+		}
+	}
 	pidFile := o.PidFile
 	if pidFile != "" {
-		if err := writePidFile(pidFile); err != nil {
+		// The natsd this one replaces still runs and owns the file.
+		if err := writePidFile(pidFile, parent); err != nil {
 			undo()
 			e.Cancel(err)
 			return
@@ -78,12 +89,42 @@ func (s *Server) beforeStart(_ context.Context, e *fsm.Event) {
 	s.mu.Unlock()
 }
 
+// bindSocket returns the listening socket called name for host:port: the
+// inherited one when this process was handed it, else one bound through
+// the Listen seam. It is recorded for a later upgrade.
+func (s *Server) bindSocket(name, host string, port int) (net.Listener, error) {
+	var sock net.Listener
+	if in := s.deps.Inherited; in != nil {
+		l, err := in.Listener(name, port)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			s.log.Infof("Using the %s socket %s inherited from %s", name, l.Addr(), in.Source())
+		}
+		sock = l
+	}
+	if sock == nil {
+		l, err := s.listenTCP(host, port)
+		if err != nil {
+			return nil, err
+		}
+		sock = l
+	}
+	s.socks = append(s.socks, Socket{Name: name, Listener: sock})
+	return sock, nil
+}
+
 // enterListening starts serving on every listener bound in before_start
 // (monitoring and profiling first, then the accept loop), and only then
 // says the server is ready: in the log, as nats-server's order, and to the
 // service manager (READY=1). Every socket was bound before, so each serves
-// from the moment it is announced.
-func (s *Server) enterListening(_ context.Context, _ *fsm.Event) {
+// from the moment it is announced. Back from a failed upgrade (rollback)
+// it does nothing: every listener kept serving.
+func (s *Server) enterListening(_ context.Context, e *fsm.Event) {
+	if e.Event != EventStart {
+		return
+	}
 	s.mu.Lock()
 	ln := s.ln
 	extra := s.extra
@@ -125,15 +166,17 @@ func (s *Server) serveActor(name string, serve func() error) {
 
 // serveConn runs one accepted connection on the accept loop's tracked
 // goroutine. A connection accepted when the server no longer listens, or
-// over max_connections, is refused as nats-server refuses it.
+// over max_connections, is refused as nats-server refuses it. One accepted
+// as the server handed its sockets over is served: the kernel gave it to
+// this process, and the new one cannot answer it.
 func (s *Server) serveConn(nc net.Conn) {
 	s.total.Add(1)
 	c := conn.New(s.cids.Add(1), nc, s.cfg.Load(), s.shared)
 	maxConn := s.opts.Load().MaxConn
 	var refuse conn.ClosedState
 	s.mu.Lock()
-	switch {
-	case s.current.Load().State != Listening:
+	switch cur := s.current.Load(); {
+	case cur.State != Listening && cur.State != Upgrading && (cur.State != LameDuck || cur.Event != EventHandoff):
 		refuse = conn.ServerShutdown
 	case maxConn > 0 && len(s.clients) >= maxConn:
 		refuse = conn.MaxConnectionsExceeded

@@ -18,6 +18,14 @@ var wantServer = map[State]map[string]State{
 	},
 	Listening: {
 		EventReload:        Listening,
+		EventUpgrade:       Upgrading,
+		EventEnterLameDuck: LameDuck,
+		EventShutdown:      ShuttingDown,
+	},
+	// Reload and another upgrade are refused while upgrading.
+	Upgrading: {
+		EventHandoff:       LameDuck,
+		EventRollback:      Listening,
 		EventEnterLameDuck: LameDuck,
 		EventShutdown:      ShuttingDown,
 	},
@@ -114,7 +122,7 @@ func TestCallbackKeysAreDeclared(t *testing.T) {
 }
 
 func TestStateStrings(t *testing.T) {
-	for i, name := range []string{"init", "listening", "lame_duck", "shutting_down", "stopped"} {
+	for i, name := range []string{"init", "listening", "upgrading", "lame_duck", "shutting_down", "stopped"} {
 		assert.Equal(t, State(i).String(), name)
 	}
 	assert.Equal(t, State(99).String(), fmt.Sprintf("State(%d)", 99))

@@ -58,9 +58,13 @@ func (m monitorSource) configLoadTime() time.Time {
 	return m.s.StartTime()
 }
 
+// State is ready while the server serves new clients; and, after a
+// handoff, for the last requests this process had accepted: the sockets'
+// new owner serves, and that is what a probe of the address asks about.
 func (m monitorSource) State() monitor.State {
-	st, since := m.s.StateSince()
-	return monitor.State{Name: st.String(), Since: since, Ready: st == Listening}
+	cur := m.s.current.Load()
+	ready := cur.State == Listening || cur.State == Upgrading || (cur.State == LameDuck && cur.Event == EventHandoff)
+	return monitor.State{Name: cur.State.String(), Since: cur.Since, Ready: ready}
 }
 
 func (m monitorSource) History() []monitor.Transition { return m.s.History() }

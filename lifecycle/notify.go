@@ -22,7 +22,7 @@ const heartbeatEvery = time.Second
 // heartbeatEvery, or half the watchdog interval if shorter; a ticker that
 // never fires when no service manager is notified.
 func (s *Server) newHeartbeatTicker() *time.Ticker {
-	n := s.deps.Notifier
+	n := s.notifier
 	if n == nil {
 		t := time.NewTicker(time.Hour)
 		t.Stop()
@@ -45,7 +45,7 @@ func (s *Server) heartbeat() {
 	if h := loopHook.Load(); h != nil {
 		(*h)()
 	}
-	n := s.deps.Notifier
+	n := s.notifier
 	if n == nil {
 		return
 	}
@@ -64,7 +64,7 @@ func (s *Server) heartbeat() {
 // the transition bookkeeping. (READY=1 waits for the listeners: see
 // [Server.notifyReady].)
 func (s *Server) notifyState(st State, since time.Time) {
-	n := s.deps.Notifier
+	n := s.notifier
 	if n == nil {
 		return
 	}
@@ -79,21 +79,21 @@ func (s *Server) notifyState(st State, since time.Time) {
 // notifyReady tells the service manager the server is ready, once every
 // listener serves (from enter_listening).
 func (s *Server) notifyReady() {
-	if n := s.deps.Notifier; n != nil {
+	if n := s.notifier; n != nil {
 		s.send(n, "READY=1", "MAINPID="+strconv.Itoa(os.Getpid()), "STATUS="+s.statusLine(Listening))
 	}
 }
 
 // notifyReloading announces a reload (Type=notify-reload).
 func (s *Server) notifyReloading() {
-	if n := s.deps.Notifier; n != nil {
+	if n := s.notifier; n != nil {
 		s.send(n, "RELOADING=1", "MONOTONIC_USEC="+strconv.FormatInt(sdnotify.Monotonic(), 10))
 	}
 }
 
 // notifyReloaded ends a reload, applied or rejected.
 func (s *Server) notifyReloaded() {
-	if n := s.deps.Notifier; n != nil {
+	if n := s.notifier; n != nil {
 		s.send(n, "READY=1", "STATUS="+s.statusLine(s.State()))
 	}
 }
@@ -121,6 +121,8 @@ func (s *Server) statusLine(st State) string {
 	switch st {
 	case Listening:
 		return fmt.Sprintf("listening, %d clients", n)
+	case Upgrading:
+		return fmt.Sprintf("upgrading, %d clients", n)
 	case LameDuck:
 		return fmt.Sprintf("lame duck: %d clients left", n)
 	case ShuttingDown:

@@ -26,6 +26,9 @@ const (
 	DefaultTLSTimeout          = 2 * time.Second
 	DefaultMaxClosedClients    = 10000
 	DefaultSystemAccount       = "$SYS"
+	// DefaultUpgradeTimeout is how long an upgrade waits for the new
+	// process to be ready (natsd's own option; tableflip's default).
+	DefaultUpgradeTimeout = time.Minute
 	// RandomPort asks for a random free port.
 	RandomPort = -1
 )
@@ -83,6 +86,10 @@ type Options struct {
 	LameDuckDuration    time.Duration
 	LameDuckGracePeriod time.Duration
 	ShutdownTimeout     time.Duration
+	// UpgradeTimeout (upgrade_timeout, natsd's own) bounds how long an
+	// upgrade waits for the new process to report ready before it kills
+	// it and goes on serving.
+	UpgradeTimeout time.Duration
 
 	MaxClosedClients int
 	SystemAccount    string
@@ -140,6 +147,9 @@ func (o *Options) SetDefaults() {
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	if o.UpgradeTimeout == 0 {
+		o.UpgradeTimeout = DefaultUpgradeTimeout
+	}
 	if o.MaxClosedClients == 0 {
 		o.MaxClosedClients = DefaultMaxClosedClients
 	}
@@ -194,6 +204,9 @@ func (o *Options) Validate() error {
 	}
 	if o.LameDuckDuration > 0 && o.LameDuckGracePeriod >= o.LameDuckDuration {
 		errs = append(errs, fmt.Errorf("lame_duck_grace_period (%v) must be less than lame_duck_duration (%v)", o.LameDuckGracePeriod, o.LameDuckDuration))
+	}
+	if o.UpgradeTimeout < 0 {
+		errs = append(errs, fmt.Errorf("upgrade_timeout: must not be negative, got %v", o.UpgradeTimeout))
 	}
 	if err := o.validateAuth(); err != nil {
 		errs = append(errs, err)

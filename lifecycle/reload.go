@@ -183,7 +183,7 @@ func (s *Server) prepareFiles(p *reloadPlan) error {
 	s.mu.Unlock()
 	if p.next.PidFile != p.pidFile {
 		if p.next.PidFile != "" {
-			if err := writePidFile(p.next.PidFile); err != nil {
+			if err := writePidFile(p.next.PidFile, 0); err != nil {
 				return err
 			}
 		}

@@ -89,6 +89,7 @@ var optionTable = []option{
 	{name: "lame_duck_duration", reload: live, get: func(o *Options) string { return o.LameDuckDuration.String() }},
 	{name: "lame_duck_grace_period", reload: live, get: func(o *Options) string { return o.LameDuckGracePeriod.String() }},
 	{name: "shutdown_timeout", reload: live, get: func(o *Options) string { return o.ShutdownTimeout.String() }},
+	{name: "upgrade_timeout", reload: live, get: func(o *Options) string { return o.UpgradeTimeout.String() }},
 	{name: "max_closed_clients", reload: fixedOption, get: func(o *Options) string { return strconv.Itoa(o.MaxClosedClients) }},
 	{name: "system_account", reload: fixedOption, get: func(o *Options) string { return o.SystemAccount }},
 	{name: "no_system_account", reload: fixedOption, get: func(o *Options) string { return strconv.FormatBool(o.NoSystemAccount) }},

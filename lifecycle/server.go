@@ -71,6 +71,11 @@ type Server struct {
 	ports       Ports
 	drainCancel context.CancelFunc
 
+	// Touched by the lifecycle loop only (its callbacks).
+	socks    []Socket    // every listening socket, for an upgrade (before_start)
+	up       *upgradeRun // the upgrade under way, in Upgrading
+	notifier Notifier    // deps.Notifier until a handoff gives the service to the new process
+
 	// loops tracks the server's own goroutines (lame-duck drain, extra
 	// listeners), joined on shutdown.
 	loops sync.WaitGroup
@@ -79,16 +84,18 @@ type Server struct {
 type stateSince struct {
 	State State
 	Since time.Time
+	Event string // the event that led to State
 }
 
 // request is one event asked of the lifecycle loop. It is the only
 // argument the loop hands to looplab/fsm, so every callback reads it with
 // [requestOf].
 type request struct {
-	event  string
-	cause  string
-	reload *reloadPlan // reload only
-	reply  chan error
+	event   string
+	cause   string
+	reload  *reloadPlan // reload only
+	upgrade *upgradeRun // upgrade, handoff and rollback only
+	reply   chan error
 }
 
 // requestOf returns the request an event was fired for.
@@ -102,6 +109,11 @@ type extraListener struct {
 	startMsg string       // logged as it starts serving
 	serve    func() error // runs until close (then nil); see Server.serveActor
 	close    func() error // stops serve and releases the socket
+	// release stops accepting on a socket another process now serves
+	// (an upgrade's handoff), answering the connections already
+	// accepted, each for one last request; serve then returns nil and
+	// close still ends the rest.
+	release func()
 }
 
 // New validates opts, creates the server identity (an NKey pair whose public
@@ -138,6 +150,7 @@ func New(opts *Options, deps Deps) (*Server, error) {
 		history:  machine.NewHistory(historySize),
 		clients:  make(map[uint64]*conn.Conn),
 		closed:   newClosedRing(o.MaxClosedClients),
+		notifier: deps.Notifier,
 	}
 	s.shared = &conn.Shared{
 		Index:    subject.NewIndex[*conn.Subscription](),
@@ -167,6 +180,11 @@ func New(opts *Options, deps Deps) (*Server, error) {
 		"enter_" + Listening.String():    s.enterListening,
 		"before_" + EventReload:          s.beforeReload,
 		"after_" + EventReload:           s.afterReload,
+		"before_" + EventUpgrade:         s.beforeUpgrade,
+		"enter_" + Upgrading.String():    s.enterUpgrading,
+		"leave_" + Upgrading.String():    s.leaveUpgrading,
+		"before_" + EventHandoff:         s.beforeHandoff,
+		"before_" + EventRollback:        s.beforeRollback,
 		"enter_" + LameDuck.String():     s.enterLameDuck,
 		"leave_" + LameDuck.String():     s.leaveLameDuck,
 		"enter_" + ShuttingDown.String(): s.enterShuttingDown,
@@ -279,12 +297,17 @@ func (s *Server) answer(a machine.Answer, st State, r request) (bool, error) {
 	}
 }
 
-// Start binds the listeners, writes the PID and ports files and starts
-// serving. A failure to start (port in use, bad address, unwritable file)
-// leaves nothing bound and no file behind, shuts the server down and is
-// returned. Start in any state but Init is refused.
+// Start binds the listeners (or takes them from [Deps.Inherited]), writes
+// the PID and ports files and starts serving. A failure to start (port in
+// use, bad address, unwritable file) leaves nothing bound and no file
+// behind, shuts the server down and is returned. Start in any state but
+// Init is refused.
 func (s *Server) Start() error {
-	err := s.request(request{event: EventStart, cause: "start"})
+	cause := "start"
+	if in := s.deps.Inherited; in != nil {
+		cause = "inherited sockets from " + in.Source()
+	}
+	err := s.request(request{event: EventStart, cause: cause})
 	if err != nil && s.State() == Init {
 		s.request(request{event: EventShutdown, cause: "start failed"})
 	}
@@ -438,7 +461,7 @@ func (s *Server) leaveState(_ context.Context, e *fsm.Event) {
 	to := stateFromName(e.Dst)
 	now := time.Now()
 	s.mu.Lock()
-	s.current.Store(&stateSince{State: to, Since: now})
+	s.current.Store(&stateSince{State: to, Since: now, Event: e.Event})
 	s.mu.Unlock()
 	s.record(e, requestOf(e).cause, now, "")
 	s.notifyState(to, now)

@@ -25,7 +25,8 @@ import (
 //     the lame-duck drain, the extra listeners' loops. (Entering this state
 //     first releases a serving loop that failed meanwhile from its request
 //     for a shutdown.)
-//  6. Remove the PID file and the ports file.
+//  6. Remove the ports file, and the PID file if it still holds this
+//     process's PID (after an upgrade it holds the new process's).
 //
 // The server then fires stopped, which releases WaitForShutdown.
 func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
@@ -96,10 +97,11 @@ func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
 	s.loops.Wait()
 
 	// 6.
-	for _, f := range []string{portsFile, pidFile} {
-		if err := removeFile(f); err != nil {
-			s.log.Errorf("Removing %s: %v", f, err)
-		}
+	if err := removeFile(portsFile); err != nil {
+		s.log.Errorf("Removing %s: %v", portsFile, err)
+	}
+	if err := removeOwnPidFile(pidFile); err != nil {
+		s.log.Errorf("Removing %s: %v", pidFile, err)
 	}
 	s.mu.Lock()
 	s.pidFile, s.portsFile = "", ""
@@ -115,7 +117,7 @@ func (s *Server) RemoveFiles() {
 	pidFile, portsFile := s.pidFile, s.portsFile
 	s.mu.Unlock()
 	removeFile(portsFile)
-	removeFile(pidFile)
+	removeOwnPidFile(pidFile)
 }
 
 // enterStopped releases WaitForShutdown.

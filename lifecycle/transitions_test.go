@@ -23,23 +23,27 @@ func TestServerRequestsPerState(t *testing.T) {
 	}{
 		{EventStart, (*Server).Start},
 		{EventReload, func(s *Server) error { o := s.Options(); return s.Reload(&o, "test") }},
+		{EventUpgrade, func(s *Server) error { _, err := s.Upgrade(); return err }},
 		{EventEnterLameDuck, (*Server).EnterLameDuck},
 		{EventShutdown, (*Server).Shutdown},
 	}
 	// Where a request that moves leaves the server once it has returned
 	// (a lame duck without clients drains at once; Shutdown returns when
-	// stopped).
+	// stopped; the new process of an upgrade never reports here).
 	after := map[[2]string]State{
 		{"init", EventStart}:              Listening,
 		{"init", EventShutdown}:           Stopped,
 		{"listening", EventReload}:        Listening,
+		{"listening", EventUpgrade}:       Upgrading,
 		{"listening", EventEnterLameDuck}: Stopped,
 		{"listening", EventShutdown}:      Stopped,
+		{"upgrading", EventEnterLameDuck}: Stopped,
+		{"upgrading", EventShutdown}:      Stopped,
 		{"lame_duck", EventShutdown}:      Stopped,
 		{"shutting_down", EventShutdown}:  Stopped, // idempotent: waits for the first
 		{"stopped", EventShutdown}:        Stopped,
 	}
-	for _, state := range []State{Init, Listening, LameDuck, ShuttingDown, Stopped} {
+	for _, state := range []State{Init, Listening, Upgrading, LameDuck, ShuttingDown, Stopped} {
 		for _, call := range calls {
 			t.Run(state.String()+"/"+call.event, func(t *testing.T) {
 				bubble(t, func(t *testing.T) {
@@ -66,20 +70,26 @@ func TestServerRequestsPerState(t *testing.T) {
 }
 
 // serverIn returns a server on an in-memory network driven into state,
-// inside a synctest bubble: a lame duck one keeps a client so its drain
-// lasts; a shutting down one keeps a client that does not read, so the
-// shutdown waits for shutdown_timeout (released at the end of the test).
+// inside a synctest bubble: an upgrading one waits for a new process that
+// never reports; a lame duck one keeps a client so its drain lasts; a
+// shutting down one keeps a client that does not read, so the shutdown
+// waits for shutdown_timeout (released at the end of the test).
 func serverIn(t *testing.T, state State) *Server {
 	t.Helper()
 	mn := newMemNet()
 	o := &Options{Host: "127.0.0.1", Port: RandomPort, LameDuckDuration: time.Minute, LameDuckGracePeriod: 30 * time.Second}
-	s, err := New(o, Deps{Log: quietLog(t), Listen: mn.Listen})
+	u := &upgrader{t: t}
+	s, err := New(o, Deps{Log: quietLog(t), Listen: mn.Listen, Upgrade: u.upgrade})
 	assert.NilError(t, err)
 	t.Cleanup(func() { s.Shutdown() })
 	switch state {
 	case Init:
 	case Listening:
 		assert.NilError(t, s.Start())
+	case Upgrading:
+		assert.NilError(t, s.Start())
+		_, err := s.Upgrade()
+		assert.NilError(t, err)
 	case LameDuck:
 		assert.NilError(t, s.Start())
 		connectMem(t, mn, s)

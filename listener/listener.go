@@ -27,11 +27,14 @@ type Listener struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	mu      sync.Mutex
-	closed  bool          // Close has begun; no handler starts after this
-	serving bool          // Serve's accept loop is running
-	tracked int           // goroutines started by Serve or Go, still running
-	idle    chan struct{} // closed exactly when !serving && tracked == 0
+	mu     sync.Mutex
+	closed bool // Close has begun; no handler starts after this
+	// released: Close came from Release, so a connection already taken
+	// from the socket is still handled.
+	released bool
+	serving  bool          // Serve's accept loop is running
+	tracked  int           // goroutines started by Serve or Go, still running
+	idle     chan struct{} // closed exactly when !serving && tracked == 0
 
 	active atomic.Int64 // mirror of tracked, read without mu
 }
@@ -165,6 +168,32 @@ func (l *Listener) Close() error {
 		l.closeErr = l.ln.Close()
 	})
 	return l.closeErr
+}
+
+// Release stops accepting, as [Listener.Close] does, on a socket that
+// another process now serves as well (natsd's binary upgrade handed it
+// over). Closing this process's descriptor leaves the socket open in the
+// other process, so the connections the kernel queued on it stay queued
+// for that process. Unlike Close, a connection that the accept loop had
+// already taken from the queue when Release began is still handed to the
+// handler instead of being closed unserved (the client was accepted, and
+// no other process can answer it), so the handler may run once more after
+// Release has returned. Release and Close may be mixed; the first one to
+// run decides.
+func (l *Listener) Release() error {
+	l.mu.Lock()
+	if !l.closed {
+		l.released = true
+	}
+	l.mu.Unlock()
+	return l.Close()
+}
+
+// isReleased reports whether the listener was stopped by Release.
+func (l *Listener) isReleased() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.released
 }
 
 // isClosed reports whether Close has begun.

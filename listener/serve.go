@@ -57,8 +57,13 @@ func (l *Listener) Serve(handle func(net.Conn)) error {
 		}
 		bo.reset()
 		if !l.spawn(true, func() { handle(conn) }) {
-			// Close won the race with this accept.
-			conn.Close()
+			// Close won the race with this accept; after Release the
+			// connection is still this process's to answer.
+			if l.isReleased() {
+				l.spawn(false, func() { handle(conn) })
+			} else {
+				conn.Close()
+			}
 			return nil
 		}
 	}

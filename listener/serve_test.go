@@ -340,6 +340,30 @@ func TestAcceptRacingClose(t *testing.T) {
 	}
 }
 
+// TestAcceptRacingRelease: a connection that Accept returns after Release
+// has begun is still handed to the handler (another process serves the
+// socket now, but this one took the connection off its queue).
+func TestAcceptRacingRelease(t *testing.T) {
+	a, b := net.Pipe()
+	defer b.Close()
+	var l *Listener
+	fake := newFake(step{conn: a, before: func() { l.Release() }})
+	l = New(fake)
+	handled := make(chan struct{})
+	if err := l.Serve(func(c net.Conn) { close(handled); c.Close() }); err != nil {
+		t.Fatalf("Serve = %v, want nil", err)
+	}
+	l.Wait()
+	select {
+	case <-handled:
+	default:
+		t.Error("handler not called for a connection accepted as Release began")
+	}
+	if fake.closeCount() != 1 {
+		t.Errorf("socket closed %d times, want 1", fake.closeCount())
+	}
+}
+
 func TestIsTemporary(t *testing.T) {
 	tests := []struct {
 		err  error

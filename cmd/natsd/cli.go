@@ -39,7 +39,7 @@ type CLI struct {
 	Profile   int `name:"profile" group:"Monitoring" placeholder:"PORT" help:"Port for Go's pprof handlers (-1: random)."`
 
 	// Lifecycle
-	Signal string `name:"signal" group:"Lifecycle" placeholder:"CMD[=PID|PIDFILE]" help:"(-sl) Send a signal to a running natsd: ldm, stop, quit, term, reopen, reload. No PID: the single running natsd; a trailing * selects all."`
+	Signal string `name:"signal" group:"Lifecycle" placeholder:"CMD[=PID|PIDFILE]" help:"(-sl) Send a signal to a running natsd: ldm, stop, quit, term, reopen, reload, upgrade (with a PIDFILE it waits for the upgrade's outcome). No PID: the single running natsd; a trailing * selects all."`
 
 	// TLS
 	TLS       bool   `name:"tls" group:"TLS" help:"Enable TLS (needs --tlscert and --tlskey)."`

@@ -237,6 +237,7 @@ var configOptions = map[string]func(*settings, any) error{
 		return &s.Server.LameDuckGracePeriod
 	}),
 	"shutdown_timeout":   setDuration(func(s *settings) *time.Duration { return &s.Server.ShutdownTimeout }),
+	"upgrade_timeout":    setDuration(func(s *settings) *time.Duration { return &s.Server.UpgradeTimeout }),
 	"system_account":     setString(func(s *settings) *string { return &s.Server.SystemAccount }),
 	"system":             setString(func(s *settings) *string { return &s.Server.SystemAccount }),
 	"no_system_account":  setBool(func(s *settings) *bool { return &s.Server.NoSystemAccount }),

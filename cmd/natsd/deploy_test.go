@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"gotest.tools/v3/assert"
 )
 
@@ -41,6 +42,7 @@ func TestSystemdUnitDirectives(t *testing.T) {
 			for _, want := range []string{
 				"ExecReload=/usr/local/bin/natsd --signal reload=/run/natsd/natsd.pid",
 				"KillSignal=SIGUSR2",
+				"NotifyAccess=all", // the new process of an upgrade reports READY=1 and MAINPID=
 				"WatchdogSec=",
 				"NoNewPrivileges=yes",
 				"ProtectSystem=strict",
@@ -239,4 +241,127 @@ func TestLogrotateSnippet(t *testing.T) {
 	assert.Assert(t, strings.Contains(string(old), "Server is ready"))
 	p.signal(syscall.SIGTERM)
 	assert.Equal(t, p.wait(), 0)
+}
+
+// TestSystemdSocketUnit: natsd.socket hands the client socket to
+// natsd.service under the name natsd takes it by; it verifies beside the
+// service; and natsd, given a socket as the unit describes it (its
+// FileDescriptorName, a port of the test's in place of 4222), serves on
+// it.
+func TestSystemdSocketUnit(t *testing.T) {
+	unit := readDeploy(t, "natsd.socket")
+	assert.Equal(t, unitLine(t, unit, "ListenStream"), "4222")
+	assert.Equal(t, unitLine(t, unit, "FileDescriptorName"), "client")
+	assert.Equal(t, unitLine(t, unit, "Service"), "natsd.service")
+	assert.Equal(t, unitLine(t, unit, "WantedBy"), "sockets.target")
+
+	if analyze, err := exec.LookPath("systemd-analyze"); err == nil {
+		dir := t.TempDir()
+		service := strings.ReplaceAll(readDeploy(t, "natsd-systemd252.service"), "/usr/local/bin/natsd", natsdBin)
+		assert.NilError(t, os.WriteFile(filepath.Join(dir, "natsd.service"), []byte(service), 0o644))
+		assert.NilError(t, os.WriteFile(filepath.Join(dir, "natsd.socket"), []byte(unit), 0o644))
+		out, err := exec.Command(analyze, "verify", filepath.Join(dir, "natsd.socket")).CombinedOutput()
+		assert.NilError(t, err, "%s", out)
+		assert.Equal(t, strings.TrimSpace(string(out)), "")
+	} else {
+		t.Log("systemd-analyze is not installed: natsd.socket not verified")
+	}
+
+	sock, port := systemdSocket(t)
+	p := activated(t, sock, unitLine(t, unit, "FileDescriptorName"), "-p", strconv.Itoa(port))
+	p.waitLog("Server is ready")
+	nc, err := nats.Connect("nats://127.0.0.1:"+strconv.Itoa(port), nats.NoReconnect())
+	assert.NilError(t, err)
+	nc.Close()
+	p.signal(syscall.SIGTERM)
+	assert.Equal(t, p.wait(), 0)
+}
+
+// TestNotifyAcrossUpgrade: under systemd (NotifyAccess=all), the new
+// process of an upgrade reports READY=1 with its own MAINPID; the old one
+// confirms MAINPID= the new PID and then says nothing more (no STOPPING=1
+// for its drain, which is no stop of the service); the new process pings
+// the watchdog.
+func TestNotifyAcrossUpgrade(t *testing.T) {
+	msgs := notifySocket(t)
+	t.Setenv("WATCHDOG_USEC", "400000")
+	u := startUpgradable(t, "lame_duck_duration: 1s\nlame_duck_grace_period: 200ms\n")
+	old := u.pid()
+	assert.Equal(t, msgs.next(t, "READY=1"), "READY=1\nMAINPID="+strconv.Itoa(old)+"\nSTATUS=listening, 0 clients")
+	nc, err := nats.Connect("nats://"+u.clientAddr(old), reconnecting()...)
+	assert.NilError(t, err)
+	defer nc.Close()
+	pid := u.upgrade()
+	assert.Equal(t, msgs.next(t, "READY=1"), "READY=1\nMAINPID="+strconv.Itoa(pid)+"\nSTATUS=listening, 0 clients")
+	assert.Equal(t, msgs.next(t, "MAINPID="), "MAINPID="+strconv.Itoa(pid)+"\nSTATUS=handed over to PID "+strconv.Itoa(pid))
+	assert.Equal(t, u.waitExit(old, 20*time.Second), 0)
+	for _, m := range msgs.all() {
+		assert.Assert(t, !strings.Contains(m, "STOPPING=1"), "a STOPPING=1 during the upgrade: %q", m)
+	}
+	assert.Assert(t, strings.Contains(msgs.next(t, "STATUS="), "WATCHDOG=1"))
+	syscall.Kill(pid, syscall.SIGUSR2)
+	assert.Assert(t, strings.Contains(msgs.next(t, "STOPPING=1"), "\nEXTEND_TIMEOUT_USEC="))
+	assert.Equal(t, u.waitExit(pid, 20*time.Second), 0)
+}
+
+// notifyMsgs are the datagrams received on a notify socket.
+type notifyMsgs struct {
+	ch   chan string
+	seen []string
+}
+
+// notifySocket listens on a notify socket named by NOTIFY_SOCKET for the
+// rest of the test.
+func notifySocket(t *testing.T) *notifyMsgs {
+	sock := filepath.Join(t.TempDir(), "notify.sock")
+	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	assert.NilError(t, err)
+	m := &notifyMsgs{ch: make(chan string, 1024)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := l.Read(buf)
+			if err != nil {
+				return
+			}
+			m.ch <- string(buf[:n])
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+	})
+	t.Setenv("NOTIFY_SOCKET", sock)
+	return m
+}
+
+// next returns the next message starting with prefix, skipping others.
+func (m *notifyMsgs) next(t *testing.T, prefix string) string {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case s := <-m.ch:
+			m.seen = append(m.seen, s)
+			if strings.HasPrefix(s, prefix) {
+				return s
+			}
+		case <-timeout:
+			t.Fatalf("no message starting with %q; got %q", prefix, m.seen)
+		}
+	}
+}
+
+// all returns every message received so far.
+func (m *notifyMsgs) all() []string {
+	for {
+		select {
+		case s := <-m.ch:
+			m.seen = append(m.seen, s)
+		default:
+			return m.seen
+		}
+	}
 }

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"runtime/debug"
 
 	"github.com/alecthomas/kong"
+	"github.com/natsd/natsd/internal/handoff"
 	"github.com/natsd/natsd/internal/sdnotify"
 	"github.com/natsd/natsd/lifecycle"
 )
@@ -34,9 +36,27 @@ type kongExit int
 
 // run is natsd's main, returning the exit code. Every error becomes one
 // line on stderr; nothing panics out.
+//
+// A natsd started by an upgrade (see internal/handoff) takes its
+// listening sockets over from the natsd it replaces and tells it how its
+// start went: ready once it serves, else the last line it printed, the
+// error.
 func run(args []string, stdout, stderr io.Writer) (code int) {
 	progName := filepath.Base(os.Args[0])
+	inherited, err := handoff.FromEnv()
+	if err != nil {
+		fmt.Fprintf(stderr, "natsd: %v\n", err)
+		return exitError
+	}
+	last := &lastErrLine{w: stderr}
+	stderr = last
+	defer func() {
+		if code != exitOK {
+			inherited.Fail(errors.New(last.String()))
+		}
+	}()
 	var cli CLI
+	exe, exeErr := os.Executable()
 	parser, err := kong.New(&cli,
 		kong.Name("natsd"),
 		kong.Description("A NATS-protocol server whose lifecycle is a declared state machine.\nFlags and config options are nats-server's; see docs/lifecycle.md."),
@@ -122,6 +142,15 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	if notifier != nil {
 		deps.Notifier = notifier
 	}
+	if inherited != nil {
+		deps.Inherited = inherited
+	}
+	deps.Upgrade = func(socks []lifecycle.Socket) (lifecycle.Successor, error) {
+		if exeErr != nil {
+			return nil, fmt.Errorf("find natsd's executable: %w", exeErr)
+		}
+		return startSuccessor(exe, notifier, socks)
+	}
 	opts := st.Server
 	srv, err := lifecycle.New(&opts, deps)
 	if err != nil {
@@ -145,7 +174,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "natsd: %v\n", err)
 		return exitError
 	}
+	if err := inherited.Ready(); err != nil {
+		log.Warnf("%v", err)
+	}
 	srv.WaitForShutdown()
+	d.upgrades.Wait()
 	return exitOK
 }
 

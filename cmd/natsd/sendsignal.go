@@ -11,14 +11,16 @@ import (
 	"syscall"
 )
 
-// signalCommands maps the --signal commands to signals, as nats-server.
+// signalCommands maps the --signal commands to signals, as nats-server,
+// plus natsd's upgrade.
 var signalCommands = map[string]syscall.Signal{
-	"ldm":    syscall.SIGUSR2,
-	"stop":   syscall.SIGKILL,
-	"quit":   syscall.SIGINT,
-	"term":   syscall.SIGTERM,
-	"reopen": syscall.SIGUSR1,
-	"reload": syscall.SIGHUP,
+	"ldm":     syscall.SIGUSR2,
+	"stop":    syscall.SIGKILL,
+	"quit":    syscall.SIGINT,
+	"term":    syscall.SIGTERM,
+	"reopen":  syscall.SIGUSR1,
+	"reload":  syscall.SIGHUP,
+	"upgrade": upgradeSignal,
 }
 
 // sendSignal runs `natsd --signal CMD[=PID|PIDFILE]`: it sends the signal to
@@ -26,21 +28,29 @@ var signalCommands = map[string]syscall.Signal{
 // progName. Several running is an error listing their PIDs; a trailing *
 // makes the PID a prefix ("=*" selects every running natsd), as in
 // nats-server.
+//
+// For upgrade with a PID file, it then waits for the upgrade's outcome,
+// which natsd leaves beside its PID file, and returns it: the new PID, or
+// the error (the new process's, or the refusal naming the state).
 func sendSignal(arg string, progName string, procs processTable) (string, error) {
 	cmd, target, _ := strings.Cut(arg, "=")
 	sig, ok := signalCommands[cmd]
 	if !ok {
-		return "", fmt.Errorf("unknown signal command %q (want ldm, stop, quit, term, reopen or reload)", cmd)
+		return "", fmt.Errorf("unknown signal command %q (want ldm, stop, quit, term, reopen, reload or upgrade)", cmd)
 	}
 	glob := strings.HasSuffix(target, "*")
 	prefix := strings.TrimSuffix(target, "*")
 	var pids []int
+	pidFile := ""
 	if prefix != "" && !glob {
 		pid, err := resolvePid(prefix)
 		if err != nil {
 			return "", err
 		}
 		pids = []int{pid}
+		if _, err := strconv.Atoi(prefix); err != nil {
+			pidFile = prefix
+		}
 	} else {
 		found, err := procs.Find(progName)
 		if err != nil {
@@ -57,6 +67,13 @@ func sendSignal(arg string, progName string, procs processTable) (string, error)
 		case len(pids) > 1 && !glob:
 			return "", fmt.Errorf("multiple %s processes running (PIDs %s): name one with --signal %s=PID, or use %s=* for all", progName, joinInts(pids), cmd, cmd)
 		}
+	}
+	if cmd == "upgrade" && pidFile != "" {
+		os.Remove(upgradeAnswerFile(pidFile)) // a stale answer, never read
+		if err := procs.Signal(pids[0], sig); err != nil {
+			return "", fmt.Errorf("signal %s to PID %d: %w", cmd, pids[0], err)
+		}
+		return awaitUpgrade(pidFile, pids[0], procs)
 	}
 	var errs []error
 	for _, pid := range pids {

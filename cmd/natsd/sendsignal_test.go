@@ -49,6 +49,7 @@ func TestSendSignalFindsTheRunningNatsd(t *testing.T) {
 		{"by prefix", three, "quit=12*", "sent quit to PID 1200, 1234", "", []string{"1200 SIGINT", "1234 SIGINT"}},
 		{"prefix matches none", three, "quit=9*", "", "no natsd process is running", nil},
 		{"by PID", three, "ldm=5678", "sent ldm to PID 5678", "", []string{"5678 SIGUSR2"}},
+		{"upgrade by PID", three, "upgrade=5678", "sent upgrade to PID 5678", "", []string{"5678 SIGTTIN"}},
 		{"by PID file", nil, "reload=" + pidFile, "sent reload to PID 4321", "", []string{"4321 SIGHUP"}},
 		{"bad PID", nil, "stop=0", "", "invalid PID 0", nil},
 		{"unknown command", one, "explode", "", `unknown signal command "explode"`, nil},
@@ -64,6 +65,61 @@ func TestSendSignalFindsTheRunningNatsd(t *testing.T) {
 				assert.Equal(t, msg, tc.wantMsg)
 			}
 			assert.DeepEqual(t, procs.sent, tc.wantSent)
+		})
+	}
+}
+
+// answeringProcesses is a fake natsd that answers an upgrade signal as
+// natsd does, by leaving answer beside its PID file; with answer "" it
+// exits instead.
+type answeringProcesses struct {
+	fakeProcesses
+	pidFile, answer string
+	gone            bool
+}
+
+func (a *answeringProcesses) Signal(pid int, sig syscall.Signal) error {
+	if sig == 0 {
+		if a.gone {
+			return syscall.ESRCH
+		}
+		return nil
+	}
+	a.fakeProcesses.Signal(pid, sig)
+	if a.answer == "" {
+		a.gone = true
+		return nil
+	}
+	return writeAnswer(upgradeAnswerFile(a.pidFile), a.answer)
+}
+
+// TestSignalUpgradeWaitsForTheAnswer: --signal upgrade=PIDFILE returns
+// natsd's answer, an error unless it upgraded, removes it once read, and
+// ignores a stale one left from before.
+func TestSignalUpgradeWaitsForTheAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name, answer, wantMsg, wantErr string
+	}{
+		{"upgraded", "upgraded: PID 4321 handed over to PID 4400", "upgraded: PID 4321 handed over to PID 4400", ""},
+		{"failed", "upgrade failed: new process (PID 4400): config file x.conf: bad", "", "upgrade failed: new process (PID 4400): config file x.conf: bad"},
+		{"refused", "upgrade refused: the server is lame_duck", "", "upgrade refused: the server is lame_duck"},
+		{"exits", "", "", "PID 4321 exited without answering the upgrade; see its log"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pidFile := filepath.Join(t.TempDir(), "natsd.pid")
+			assert.NilError(t, os.WriteFile(pidFile, []byte("4321\n"), 0o600))
+			assert.NilError(t, writeAnswer(upgradeAnswerFile(pidFile), "upgraded: a stale answer"))
+			procs := &answeringProcesses{pidFile: pidFile, answer: tc.answer}
+			msg, err := sendSignal("upgrade="+pidFile, "natsd", procs)
+			if tc.wantErr != "" {
+				assert.Error(t, err, tc.wantErr)
+			} else {
+				assert.NilError(t, err)
+				assert.Equal(t, msg, tc.wantMsg)
+			}
+			assert.DeepEqual(t, procs.sent, []string{"4321 SIGTTIN"})
+			_, err = os.Stat(upgradeAnswerFile(pidFile))
+			assert.Assert(t, os.IsNotExist(err), "the answer was left behind")
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/natsd/natsd/lifecycle"
@@ -16,6 +17,9 @@ type daemon struct {
 	sink   *logSink
 	stderr io.Writer
 	exit   func(int)
+	// upgrades are the upgrades under way, whose answers must be written
+	// before the process exits.
+	upgrades sync.WaitGroup
 }
 
 // trapSignals starts the signal loop and returns a function that stops it.
@@ -29,9 +33,10 @@ type daemon struct {
 //	SIGUSR2          lame duck
 //	SIGHUP           reload the config file
 //	SIGUSR1          reopen the log file
+//	SIGTTIN          upgrade: hand the sockets to a new natsd, then lame duck (natsd's own)
 func (d *daemon) trapSignals() (stop func()) {
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP, upgradeSignal)
 	quit := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -81,6 +86,13 @@ func (d *daemon) handle(sig syscall.Signal) {
 		if err := d.reload(name); err != nil {
 			log.Errorf("Reload failed, keeping the running configuration: %v", err)
 		}
+	case upgradeSignal:
+		log.Infof("Trapped %s: upgrading", signalName(sig))
+		d.upgrades.Add(1)
+		go func() {
+			defer d.upgrades.Done()
+			d.upgrade(name)
+		}()
 	case syscall.SIGUSR1:
 		log.Infof("Trapped %s: reopening log file", signalName(sig))
 		if err := d.sink.reopen(); err != nil {
@@ -126,6 +138,8 @@ func signalName(sig syscall.Signal) string {
 		return "SIGUSR2"
 	case syscall.SIGHUP:
 		return "SIGHUP"
+	case syscall.SIGTTIN:
+		return "SIGTTIN"
 	}
 	return sig.String()
 }

@@ -21,6 +21,7 @@ import (
 // Notifier sends state changes to the service manager.
 type Notifier struct {
 	mu       sync.Mutex
+	path     string // as $NOTIFY_SOCKET gave it
 	addr     *net.UnixAddr
 	conn     *net.UnixConn
 	watchdog time.Duration
@@ -65,7 +66,23 @@ func New(path string, watchdog time.Duration) (*Notifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify socket %s: %w", path, err)
 	}
-	return &Notifier{addr: addr, conn: conn, watchdog: watchdog}, nil
+	return &Notifier{path: path, addr: addr, conn: conn, watchdog: watchdog}, nil
+}
+
+// Env returns the variables that let a process this one starts speak to
+// the same service manager: NOTIFY_SOCKET, and WATCHDOG_USEC when the
+// watchdog is on (without WATCHDOG_PID, so it applies to whichever
+// process is the main one). Nil for a nil Notifier. natsd's upgrade hands
+// them to the process that becomes the service's main process.
+func (n *Notifier) Env() []string {
+	if n == nil {
+		return nil
+	}
+	env := []string{"NOTIFY_SOCKET=" + n.path}
+	if n.watchdog > 0 {
+		env = append(env, "WATCHDOG_USEC="+strconv.FormatInt(n.watchdog.Microseconds(), 10))
+	}
+	return env
 }
 
 // Send sends one message made of the given NAME=VALUE lines.
