@@ -76,7 +76,7 @@ var Machine = (&machine.Spec{
 	}},
 	StateDocs: map[string]string{
 		Open.String():    "Reading, parsing and delivering. INFO was sent; the server PINGs every ping_interval.",
-		Closing.String(): "A close reason is recorded. No input is processed and no output is queued; pending output is being flushed (or skipped) before the socket closes. After the final flush of a shutdown, with a PING unanswered, the write side is closed and the client's PONG awaited (up to write_deadline) so that the close does not reset the connection.",
+		Closing.String(): "A close reason is recorded. No input is processed and no output is queued; pending output is being flushed (or skipped) before the socket closes. After the final flush of a shutdown, with a PING sent within the last eight round trips (at least 0.5 s, at most write_deadline) unanswered, the write side is closed and the client's PONG awaited that long, so that the close does not reset the connection.",
 		Closed.String():  "Reader and writer have returned, subscriptions are released; the reason, the close time and the final counters are kept for monitoring.",
 	},
 	EventDocs: map[string]string{

@@ -240,6 +240,24 @@ func (c *Conn) writeLoop() {
 	}
 }
 
+// pongWait is how long a closing connection waits for the PONG to its
+// unanswered PING (see [Conn.endRead]): long enough for a client that
+// reads to get through the end of the flush and answer (eight round trips,
+// at least minPongWait), never longer than write_deadline. Only a PING
+// sent within that time is waited for: a client that ignores PINGs (idle
+// clients that do are common) must not hold a shutdown up. nats-server
+// does not wait at all.
+func pongWait(rtt, writeDeadline time.Duration) time.Duration {
+	w := max(8*rtt, minPongWait)
+	if writeDeadline > 0 {
+		w = min(w, writeDeadline)
+	}
+	return w
+}
+
+// minPongWait is the shortest wait for a closing client's PONG.
+const minPongWait = 500 * time.Millisecond
+
 // aLongTimeAgo is a deadline in the past, which ends a blocked read at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
@@ -252,15 +270,18 @@ var aLongTimeAgo = time.Unix(1, 0)
 // read yet: the end of the flush. So then the write side is closed first
 // (the client reads everything, then a clean EOF) and the reader reads on
 // until the PONG (see [closingHandler]), the client's close, or
-// write_deadline. Otherwise, or on a socket without a write side of its
-// own, the read ends at once.
+// [pongWait]. Otherwise, or on a socket without a write side of its own,
+// the read ends at once.
 func (c *Conn) endRead() {
 	c.mu.Lock()
 	c.flushed = true
-	answerDue := c.pingsOut > 0 && c.Reason() == ServerShutdown
+	wait := pongWait(c.rtt, c.lim().WriteDeadline)
+	// A PING sent longer ago than the wait is not coming back: the client
+	// read it and did not answer, or does not read.
+	answerDue := c.pingsOut > 0 && c.Reason() == ServerShutdown && time.Since(time.Unix(0, c.lastPing)) < wait
 	c.mu.Unlock()
 	if cw, ok := c.rw.(interface{ CloseWrite() error }); ok && answerDue && cw.CloseWrite() == nil {
-		c.nc.SetReadDeadline(time.Now().Add(c.lim().WriteDeadline))
+		c.nc.SetReadDeadline(time.Now().Add(wait))
 		return
 	}
 	c.nc.SetReadDeadline(aLongTimeAgo)

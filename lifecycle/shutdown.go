@@ -10,7 +10,9 @@ import (
 
 // enterShuttingDown performs the graceful shutdown, in this order:
 //
-//  1. Stop accepting clients: close the client listener. Stop accepting
+//  1. Stop accepting clients: close the client listener (release it, when
+//     it was inherited, so that a client already taken from its queue is
+//     answered rather than dropped). Stop accepting
 //     and dialling routes; the routes that are up stay up.
 //  2. Close every client with ServerShutdown; each flushes its pending
 //     output first unless a skip-flush reason was recorded.
@@ -42,7 +44,15 @@ func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
 
 	// 1.
 	if ln != nil {
-		ln.Close()
+		if s.deps.Inherited != nil {
+			// The socket outlives this process (systemd holds it for the
+			// next start): a connection the accept loop already took from
+			// its queue is answered (INFO, then the shutdown close) rather
+			// than dropped unserved.
+			ln.Release()
+		} else {
+			ln.Close()
+		}
 	}
 	s.stopCluster()
 	deadline := time.Now().Add(o.ShutdownTimeout)
