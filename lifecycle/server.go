@@ -42,9 +42,12 @@ type Server struct {
 	tls  *tls.Config                 // client TLS, nil without; fixed for the server's life
 	cfg  atomic.Pointer[conn.Config] // what new connections get
 
-	fsm  *fsm.FSM // touched only by the lifecycle loop
-	reqs chan request
-	done chan struct{} // closed on entering Stopped
+	fsm *fsm.FSM // touched only by the lifecycle loop
+	// after is what the callbacks of the transition under way left to run
+	// once it is complete (see afterTransition); lifecycle loop only.
+	after []func()
+	reqs  chan request
+	done  chan struct{} // closed on entering Stopped
 	// stopping is closed on entering ShuttingDown, so that a serving loop
 	// that fails then does not wait to ask for a shutdown under way.
 	stopping chan struct{}
@@ -228,6 +231,7 @@ func (s *Server) handle(r request) error {
 		return err
 	}
 	err := s.fsm.Event(context.Background(), r.event, r)
+	s.runAfterTransition()
 	var (
 		noTransition fsm.NoTransitionError
 		canceled     fsm.CanceledError
@@ -254,6 +258,23 @@ func (s *Server) handle(r request) error {
 		}
 	}
 	return nil
+}
+
+// afterTransition queues f to run on the lifecycle loop once the
+// transition under way is complete, its new state published and recorded:
+// for a callback that answers someone waiting on the transition (an
+// upgrade's outcome) and must not answer before the state says so. Only
+// callbacks, on the lifecycle loop, call it.
+func (s *Server) afterTransition(f func()) { s.after = append(s.after, f) }
+
+// runAfterTransition runs what the callbacks of the transition just made
+// queued with [Server.afterTransition].
+func (s *Server) runAfterTransition() {
+	after := s.after
+	s.after = nil
+	for _, f := range after {
+		f()
+	}
 }
 
 // request hands an event to the lifecycle loop and waits for its outcome.

@@ -182,7 +182,7 @@ func (s *Server) leaveUpgrading(_ context.Context, e *fsm.Event) {
 	s.up = nil
 	run.cancel()
 	if e.Event == EventHandoff {
-		run.done <- nil
+		s.afterTransition(func() { run.done <- nil })
 		return
 	}
 	run.succ.Abort()
@@ -194,7 +194,7 @@ func (s *Server) leaveUpgrading(_ context.Context, e *fsm.Event) {
 		err = fmt.Errorf("upgrade cancelled by %s (%s): new process PID %d killed", e.Event, requestOf(e).cause, run.succ.PID())
 	}
 	s.log.Errorf("%v", err)
-	run.done <- err
+	s.afterTransition(func() { run.done <- err })
 }
 
 // undoSuccessorFiles removes the ports file a failed new process may have
