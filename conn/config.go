@@ -91,6 +91,10 @@ type Shared struct {
 	// OnClosed is called once per connection, from the transition into
 	// Closed, after the connection's subscriptions are released.
 	OnClosed func(*Conn)
+	// OnConnect, if set, is called on the reader goroutine each time a
+	// client's CONNECT is authenticated; OnAuthError when a client fails
+	// to authenticate, once it is closing. Both must return quickly.
+	OnConnect, OnAuthError func(*Conn)
 
 	// limits are the reloadable limits in force (see [Shared.SetLimits]).
 	limits atomic.Pointer[Limits]
