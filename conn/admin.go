@@ -38,3 +38,11 @@ func (s *Snapshot) Subs() []SubInfo {
 	}
 	return out
 }
+
+// Account returns the name of the account the client is in (the global
+// account until it authenticates into another).
+func (c *Conn) Account() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.auth.id.Account
+}

@@ -10,6 +10,9 @@ import (
 
 // enterShuttingDown performs the graceful shutdown, in this order:
 //
+//  0. Publish the system account's SHUTDOWN event and wait (up to a
+//     second) until it is queued to its subscribers, so step 2 flushes it
+//     to them.
 //  1. Stop accepting clients: close the client listener. Stop accepting
 //     and dialling routes; the routes that are up stay up.
 //  2. Close every client with ServerShutdown; each flushes its pending
@@ -22,7 +25,8 @@ import (
 //  4. Close every other listener the server owns (monitoring, profiling):
 //     they answer until here, so probes see shutting_down to the end.
 //  5. Join every goroutine: accept loop, connection readers and writers,
-//     the lame-duck drain, the extra listeners' loops. (Entering this state
+//     the lame-duck drain, the extra listeners' loops, the system
+//     account's internal client. (Entering this state
 //     first releases a serving loop that failed meanwhile from its request
 //     for a shutdown.)
 //  6. Remove the PID file and the ports file.
@@ -38,6 +42,9 @@ func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
 	clients := s.clientsLocked()
 	pidFile, portsFile := s.pidFile, s.portsFile
 	s.mu.Unlock()
+
+	// 0.
+	s.shutdownSystem()
 
 	// 1.
 	if ln != nil {
@@ -93,6 +100,7 @@ func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
 	}
 
 	// 5.
+	s.stopSystem()
 	s.loops.Wait()
 
 	// 6.
