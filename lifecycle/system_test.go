@@ -2,8 +2,10 @@ package lifecycle
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -626,4 +628,76 @@ func BenchmarkPubSubSystemAccount(b *testing.B) {
 			<-done
 		})
 	}
+}
+
+// TestSystemAccountAcrossReload: a reload that changes the accounts keeps
+// the system account, so its requests are still answered, and the reload
+// is published as a LIFECYCLE event.
+func TestSystemAccountAcrossReload(t *testing.T) {
+	s := sysServer(t, nil)
+	sys := connect(t, s, asUser("sys"))
+	events := make(chan *nats.Msg, 16)
+	_, err := sys.ChanSubscribe("$SYS.SERVER."+s.ID()+".LIFECYCLE", events)
+	assert.NilError(t, err)
+	flush(t, sys)
+	o := s.Options()
+	o.Accounts.Accounts = append(o.Accounts.Accounts, account.Account{Name: "NEW"})
+	assert.NilError(t, s.Reload(&o, "test"))
+	var ev nsLifecycleEvent
+	select {
+	case m := <-events:
+		strictDecode(t, m.Data, &ev)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no LIFECYCLE event for the reload")
+	}
+	assert.Equal(t, ev.Event, "reload")
+	assert.Equal(t, ev.Cause, "test")
+	var az struct {
+		Accounts []string `json:"accounts"`
+	}
+	apiData(t, s, sysRequest(t, sys, "$SYS.REQ.SERVER.PING.ACCOUNTZ", nil), &az)
+	assert.DeepEqual(t, az.Accounts, []string{"$G", "APP", "SYS", "NEW"})
+}
+
+// TestSystemRequestGzip: a requester that accepts gzip gets the answer
+// compressed, with Content-Encoding; one that asks for snappy gets it
+// plain.
+func TestSystemRequestGzip(t *testing.T) {
+	s := sysServer(t, nil)
+	sys := connect(t, s, asUser("sys"))
+	req := nats.NewMsg("$SYS.REQ.SERVER.PING.HEALTHZ")
+	req.Header.Set("Accept-Encoding", "gzip")
+	m, err := sys.RequestMsg(req, 5*time.Second)
+	assert.NilError(t, err)
+	assert.Equal(t, m.Header.Get("Content-Encoding"), "gzip")
+	zr, err := gzip.NewReader(bytes.NewReader(m.Data))
+	assert.NilError(t, err)
+	body, err := io.ReadAll(zr)
+	assert.NilError(t, err)
+	var hz struct {
+		Status string `json:"status"`
+	}
+	apiData(t, s, body, &hz)
+	assert.Equal(t, hz.Status, "ok")
+	req.Header.Set("Accept-Encoding", "snappy")
+	m, err = sys.RequestMsg(req, 5*time.Second)
+	assert.NilError(t, err)
+	assert.Equal(t, m.Header.Get("Content-Encoding"), "")
+	apiData(t, s, m.Data, &hz)
+}
+
+// TestStatszBroadcast: once someone listens, STATSZ is published on the
+// server's subject (the first 250 ms after start, then backing off; the
+// intervals are checked in package system).
+func TestStatszBroadcast(t *testing.T) {
+	s := sysServer(t, nil)
+	sys := connect(t, s, asUser("sys"))
+	sub, err := sys.SubscribeSync("$SYS.SERVER.*.STATSZ")
+	assert.NilError(t, err)
+	m := next(t, sub)
+	assert.Equal(t, m.Subject, "$SYS.SERVER."+s.ID()+".STATSZ")
+	var st nsServerStatsMsg
+	strictDecode(t, m.Data, &st)
+	assert.Equal(t, st.Stats.ActiveServers, 1)
+	assert.Equal(t, st.Server.ID, s.ID())
 }
