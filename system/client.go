@@ -189,7 +189,12 @@ func (c *Client) Shutdown(timeout time.Duration) {
 		return
 	}
 	c.shutOnce.Do(func() {
-		m := &outMsg{subj: serverSubject(c.cfg.ID, "SHUTDOWN"), done: make(chan struct{})}
+		subj := serverSubject(c.cfg.ID, "SHUTDOWN")
+		if !c.interested(subj) {
+			c.sendq.close()
+			return
+		}
+		m := &outMsg{subj: subj, done: make(chan struct{})}
 		si := &ServerInfo{}
 		m.si, m.v = si, si
 		c.send(m)
