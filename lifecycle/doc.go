@@ -1,7 +1,10 @@
 // Package lifecycle owns a natsd server: its declared state machine
 // ([Machine]: Init → Listening → LameDuck → ShuttingDown → Stopped), the
 // client listener, the registry of connections, the PID and ports files,
-// the lame-duck drain and the graceful shutdown.
+// the lame-duck drain and the graceful shutdown. It composes the parts:
+// the connections (package conn), the routes (route), the monitoring
+// endpoints (lifecycle/monitor) and the system account's internal client
+// (system), which it starts on entering listening and stops last.
 //
 // Invariants:
 //   - Only the lifecycle loop fires events on the looplab/fsm instance;
@@ -11,6 +14,8 @@
 //     boolean beside the state says "shutting down" or "lame duck".
 //   - The state and the time it was entered are published through an
 //     atomic pointer, so readers (monitoring, signal handlers) never block.
+//   - Every recorded transition is also published to the system account
+//     ($SYS.SERVER.<id>.LIFECYCLE), from the one place it is recorded.
 //   - Shutdown is idempotent and bounded by shutdown_timeout; after
 //     Stopped no listener, connection, goroutine or file of the server is
 //     left.
