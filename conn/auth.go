@@ -250,6 +250,9 @@ func (c *Conn) authViolation(err error, cr auth.Credentials) {
 	c.mu.Unlock()
 	c.sendErr("Authorization Violation")
 	c.Close(AuthenticationViolation)
+	if h := c.sh.OnAuthError; h != nil {
+		h(c)
+	}
 }
 
 // pubDenied reports whether the client may not publish to subj (or with

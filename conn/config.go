@@ -95,6 +95,10 @@ type Shared struct {
 	// interest and carries local messages to the other servers. Set once,
 	// before any account or connection is made.
 	Router Router
+	// OnConnect, if set, is called on the reader goroutine each time a
+	// client's CONNECT is authenticated; OnAuthError when a client fails
+	// to authenticate, once it is closing. Both must return quickly.
+	OnConnect, OnAuthError func(*Conn)
 
 	// limits are the reloadable limits in force (see [Shared.SetLimits]).
 	limits atomic.Pointer[Limits]

@@ -22,9 +22,9 @@ const (
 	// hopResponse delivers an answer to an _R_. reply subject back to the
 	// requester's reply subject in the requester's account.
 	hopResponse
-	// hopCallback hands the message to the handler of an internal
-	// subscription (see [Account.Subscribe]).
-	hopCallback
+	// hopInternal hands a message to the server itself: an internal
+	// subscription of the system account's client (see internal.go).
+	hopInternal
 )
 
 // importHop is the forwarding rule of an internal subscription.
@@ -35,7 +35,7 @@ type importHop struct {
 	share     bool // services: the full client information
 	rt        account.ResponseType
 	threshold time.Duration
-	fn        MsgHandler // hopCallback
+	recv      InternalHandler // hopInternal only
 }
 
 // maxHops bounds a chain of service imports (the configuration refuses
@@ -69,15 +69,15 @@ func (c *Conn) forward(h *importHop, subj, reply []byte, hdrLen int, msg []byte,
 			h.to.forgetReply(string(nr))
 		}
 		return n
-	case hopCallback:
-		h.fn(subj, reply, hdrLen, msg)
-		return 1
 	case hopResponse:
 		p := h.to.takeReply(string(subj), hdrLen, msg)
 		if p == nil {
 			return 0
 		}
 		return c.deliverIn(p.to, []byte(p.reply), nil, hdrLen, msg, hops+1, true)
+	case hopInternal:
+		h.recv(subj, reply, headerOf(hdrLen, msg), msg[max(hdrLen, 0):])
+		return 1
 	}
 	return 0
 }

@@ -112,33 +112,3 @@ func (p *Producer) Flush() {
 	p.c.flushPending()
 	p.c.stalled = 0
 }
-
-// MsgHandler receives the messages of an internal subscription, on the
-// goroutine of the producer that delivered them (a client's or a route's
-// reader): it must not block, and the slices are valid only during the
-// call. hdrLen is the size of the header at the start of msg, -1 without
-// one.
-type MsgHandler func(subject, reply []byte, hdrLen int, msg []byte)
-
-// Subscribe adds an internal subscription on subject (wildcards allowed)
-// to the account: fn receives every message published in the account that
-// matches, from local producers and from routes, and the interest reaches
-// the routes like a client's. Remove it with [Account.Unsubscribe].
-func (a *Account) Subscribe(subject string, fn MsgHandler) (*Subscription, error) {
-	if fn == nil {
-		return nil, errors.New("internal subscription without a handler")
-	}
-	s := &Subscription{subject: subject, sid: "internal", imp: &importHop{kind: hopCallback, fn: fn}}
-	if err := a.insert(s); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// Unsubscribe removes an internal subscription made by [Account.Subscribe].
-// It is safe to call more than once.
-func (a *Account) Unsubscribe(s *Subscription) {
-	if s != nil && s.imp != nil && s.imp.kind == hopCallback {
-		a.remove(s)
-	}
-}

@@ -37,6 +37,9 @@ func (h *protoHandler) OnConnect(arg []byte) error {
 	if err := c.authenticate(arg); err != nil {
 		return err
 	}
+	if h := c.sh.OnConnect; h != nil {
+		h(c)
+	}
 	c.connected()
 	if opts.Protocol < 0 || opts.Protocol > 1 {
 		c.sendErr("invalid client protocol")

@@ -145,8 +145,8 @@ func TestInternalSubscription(t *testing.T) {
 	sh := routedShared(t, rt, account.Config{})
 	sys := sh.accounts().System()
 	var got []string
-	s, err := sys.Subscribe("$SYS.REQ.>", func(subj, reply []byte, hdrLen int, msg []byte) {
-		got = append(got, fmt.Sprintf("%s %s %d %s", subj, reply, hdrLen, msg))
+	s, err := sys.SubscribeInternal("$SYS.REQ.>", "1", func(subj, reply, hdr, msg []byte) {
+		got = append(got, fmt.Sprintf("%s %s %q %s", subj, reply, hdr, msg))
 	})
 	assert.NilError(t, err)
 	assert.DeepEqual(t, rt.takeChanges(), []string{`$SYS $SYS.REQ.> "" +1`})
@@ -156,11 +156,11 @@ func TestInternalSubscription(t *testing.T) {
 	routed := NewProducer(sh, true)
 	_, err = routed.DeliverRouted([]byte("$SYS"), []byte("$SYS.REQ.X"), nil, 0, []byte("hi"), nil)
 	assert.NilError(t, err)
-	assert.DeepEqual(t, got, []string{"$SYS.REQ.SERVER.PING _INBOX.1 -1 {}", "$SYS.REQ.X  -1 hi"})
+	assert.DeepEqual(t, got, []string{`$SYS.REQ.SERVER.PING _INBOX.1 "" {}`, `$SYS.REQ.X  "" hi`})
 	assert.DeepEqual(t, rt.forwards, []string{"$SYS $SYS.REQ.SERVER.PING _INBOX.1"})
-	sys.Unsubscribe(s)
-	sys.Unsubscribe(s)
+	sys.UnsubscribeInternal(s)
+	sys.UnsubscribeInternal(s)
 	assert.DeepEqual(t, rt.takeChanges(), []string{`$SYS $SYS.REQ.> "" -1`})
-	_, err = sys.Subscribe("x", nil)
+	_, err = sys.SubscribeInternal("x", "2", nil)
 	assert.ErrorContains(t, err, "without a handler")
 }

@@ -4,7 +4,7 @@ import "sync/atomic"
 
 // Subscription is one SUB of one connection, as stored in the subject index
 // of its account; or, with imp set and no connection, the internal
-// subscription of an import.
+// subscription of an import or of the server itself ([Account.SubscribeInternal]).
 type Subscription struct {
 	conn    *Conn
 	acc     *Account   // the account whose index holds it

@@ -10,6 +10,8 @@
 // in pure Go by github.com/goccy/go-graphviz) and NAME-transitions.md (every
 // state × every event → next state or "refused", and the callbacks each
 // transition runs). It also writes close-reasons.md (from [conn.ClosedState]),
+// system-account.md (from [system.Events], [system.Requests] and the
+// server machine's transitions, which the LIFECYCLE event publishes),
 // lifecycle.md (from the template lifecycle.md.tmpl, with the diagrams and
 // tables embedded) and README.md (an index).
 //

@@ -67,6 +67,7 @@ func generate() ([]file, error) {
 		)
 	}
 	files = append(files, file{reasonsFile, []byte(reasonsDoc())})
+	files = append(files, file{systemFile, []byte(systemDoc())})
 	guide, err := lifecycleDoc()
 	if err != nil {
 		return nil, err

@@ -212,6 +212,7 @@ func readmeDoc() string {
 	fmt.Fprintf(&b, "- [%s](%s): how the server and its connections start, drain and stop, "+
 		"for an operator planning a rolling restart.\n", lifecycleFile, lifecycleFile)
 	fmt.Fprintf(&b, "- [%s](%s): every connection close reason, its text and whether it flushes.\n", reasonsFile, reasonsFile)
+	fmt.Fprintf(&b, "- [%s](%s): the system account's events (LIFECYCLE among them) and requests, for `nats server ...` and `nats events`.\n", systemFile, systemFile)
 	b.WriteString("\n## The state machines\n\n")
 	b.WriteString("Drawn from the declarations natsd runs; `make test` fails if they are stale.\n\n")
 	b.WriteString("| machine | declared in | picture | Mermaid | Graphviz | transitions |\n|---|---|---|---|---|---|\n")

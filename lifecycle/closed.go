@@ -72,4 +72,5 @@ func (s *Server) connClosed(c *conn.Conn) {
 	delete(s.clients, c.CID())
 	s.closed.add(snap)
 	s.mu.Unlock()
+	s.sysDisconnected(snap)
 }

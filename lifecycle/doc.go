@@ -3,7 +3,11 @@
 // Upgrading between Listening and LameDuck), the listeners, the registry
 // of connections, the PID and ports files, the lame-duck drain, the
 // graceful shutdown and the upgrade that hands the listening sockets to a
-// new process (upgrade.go; the process side is internal/handoff).
+// new process (upgrade.go; the process side is internal/handoff). It
+// composes the parts: the connections (package conn), the routes (route),
+// the monitoring endpoints (lifecycle/monitor) and the system account's
+// internal client (system), which it starts on entering listening and
+// stops last.
 //
 // Invariants:
 //   - Only the lifecycle loop fires events on the looplab/fsm instance;
@@ -17,6 +21,8 @@
 //   - Every socket is bound once per process lineage: an upgraded or
 //     socket-activated server takes its listeners from [Deps.Inherited];
 //     after a handoff this process accepts on none of them.
+//   - Every recorded transition is also published to the system account
+//     ($SYS.SERVER.<id>.LIFECYCLE), from the one place it is recorded.
 //   - Shutdown is idempotent and bounded by shutdown_timeout; after
 //     Stopped no listener, connection, goroutine or file of the server is
 //     left.

@@ -119,3 +119,13 @@ func (c *rawClient) eof() {
 }
 
 func readDir(dir string) ([]os.DirEntry, error) { return os.ReadDir(dir) }
+
+// clientSubs returns the number of subscriptions in the server's indexes
+// less the system account's internal ones.
+func clientSubs(s *Server) int {
+	n := s.NumSubscriptions()
+	if sc := s.sys.c.Load(); sc != nil {
+		n -= sc.NumSubscriptions()
+	}
+	return n
+}

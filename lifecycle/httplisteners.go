@@ -41,6 +41,7 @@ func (s *Server) bindExtraListeners(o *Options, ports *Ports) ([]extraListener, 
 		}
 		addr := ln.Addr().(*net.TCPAddr)
 		h := monitor.New(monitorSource{s: s, httpPort: addr.Port})
+		s.sys.mon = h // the system account's requests read the same data
 		msg := fmt.Sprintf("Starting http monitor on %s", joinHostPort(o.HTTPHost, addr.Port))
 		bound = append(bound, s.httpListener("monitoring", ln, h, msg))
 		ports.Monitoring = urlsFor("http", addr)

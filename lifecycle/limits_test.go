@@ -226,7 +226,7 @@ func TestMaxSubscriptions(t *testing.T) {
 	}
 	s := startServer(t, func(o *Options) { o.MaxSubs = 3 })
 	assert.DeepEqual(t, maxSubsTranscript(t, s.Addr()), want)
-	assert.Equal(t, s.NumSubscriptions(), 3)
+	assert.Equal(t, clientSubs(s), 3)
 	t.Run("nats-server", func(t *testing.T) {
 		addr := startReferenceServer(t, "max_subscriptions: 3\n")
 		assert.DeepEqual(t, maxSubsTranscript(t, addr), want)
@@ -251,7 +251,7 @@ func TestMaxSubscriptionsFlood(t *testing.T) {
 		errs++
 	}
 	assert.Equal(t, errs, 900)
-	assert.Equal(t, s.NumSubscriptions(), 100)
+	assert.Equal(t, clientSubs(s), 100)
 }
 
 // A reload that lowers max_subscriptions refuses the next SUB of a client
@@ -266,9 +266,9 @@ func TestReloadMaxSubscriptions(t *testing.T) {
 	c.send("SUB d 4\r\nPING\r\n")
 	assert.Equal(t, c.line(), "-ERR 'maximum subscriptions exceeded'")
 	assert.Equal(t, c.line(), "PONG")
-	assert.Equal(t, s.NumSubscriptions(), 3)
+	assert.Equal(t, clientSubs(s), 3)
 	reloadWith(t, s, func(o *Options) { o.MaxSubs = 0 })
 	c.send("SUB d 4\r\nPING\r\n")
 	assert.Equal(t, c.line(), "PONG")
-	assert.Equal(t, s.NumSubscriptions(), 4)
+	assert.Equal(t, clientSubs(s), 4)
 }

@@ -133,6 +133,7 @@ func (s *Server) enterListening(_ context.Context, e *fsm.Event) {
 		s.log.Infof("%s", x.startMsg)
 		s.serveActor(x.name+" listener", x.serve)
 	}
+	s.startSystem()
 	s.log.Infof("Listening for client connections on %s", joinHostPort(s.opts.Load().Host, ln.Port()))
 	s.serveCluster()
 	s.serveActor("client accept loop", func() error { return ln.Serve(s.serveConn) })

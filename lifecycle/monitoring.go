@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"time"
 
+	"github.com/natsd/natsd/account"
 	"github.com/natsd/natsd/conn"
 	"github.com/natsd/natsd/lifecycle/monitor"
 	"github.com/natsd/natsd/route"
@@ -24,6 +25,7 @@ func (m monitorSource) Config() monitor.Config {
 	if cfg := s.cfg.Load(); cfg != nil {
 		port = cfg.Info.Port
 	}
+	sec := s.shared.Security.Load()
 	return monitor.Config{
 		ServerID:       s.pubKey,
 		ServerName:     o.ServerName,
@@ -31,6 +33,9 @@ func (m monitorSource) Config() monitor.Config {
 		Proto:          1,
 		Host:           o.Host,
 		Port:           port,
+		AuthRequired:   sec.Auth.AnnounceRequired(),
+		AuthTimeout:    sec.Timeout,
+		TLSTimeout:     o.TLSTimeout,
 		HTTPHost:       o.HTTPHost,
 		HTTPPort:       m.httpPort,
 		MaxConn:        o.MaxConn,
@@ -42,7 +47,7 @@ func (m monitorSource) Config() monitor.Config {
 		PingMax:        o.PingMax,
 		WriteDeadline:  o.WriteDeadline,
 		LoadTime:       m.configLoadTime(),
-		SystemAccount:  o.SystemAccount,
+		SystemAccount:  o.systemAccount(),
 	}
 }
 
@@ -102,6 +107,11 @@ func (m monitorSource) Open() []conn.Snapshot {
 	}
 	return out
 }
+
+var _ monitor.AccountSource = monitorSource{}
+
+func (m monitorSource) Accounts() *conn.Accounts      { return m.s.shared.Accounts.Load() }
+func (m monitorSource) AccountConfig() account.Config { return m.s.opts.Load().Accounts }
 
 var _ monitor.RouteSource = monitorSource{}
 

@@ -272,7 +272,7 @@ func TestProtocolClientClosed(t *testing.T) {
 	assert.NilError(t, c.nc.Close())
 	snap := closedSnapshot(t, s, port)
 	assert.Equal(t, snap.Reason, conn.ClientClosed)
-	assert.Equal(t, s.NumSubscriptions(), 0, "a closed client's subscriptions are released")
+	assert.Equal(t, clientSubs(s), 0, "a closed client's subscriptions are released")
 }
 
 // In verbose mode every accepted CONNECT, SUB, PUB and UNSUB is answered

@@ -164,7 +164,7 @@ func TestScaleShutdown(t *testing.T) {
 	holder := startClientHolder(t, s.Addr(), n)
 	dialed := time.Since(began)
 	assert.Equal(t, s.NumClients(), n)
-	assert.Equal(t, s.NumSubscriptions(), n)
+	assert.Equal(t, clientSubs(s), n)
 	gPeak, fdPeak := runtime.NumGoroutine(), soak.FDs("self")
 
 	start := time.Now()

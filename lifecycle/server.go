@@ -61,7 +61,8 @@ type Server struct {
 
 	closedBy closedTally // closed connections per close reason, for /lifecyclez
 
-	cl clusterState // the routes to other servers (cluster.go)
+	cl  clusterState // the routes to other servers (cluster.go)
+	sys systemState  // the system account's internal client (system.go)
 
 	// mu guards what the transitions and the accept loop share.
 	mu          sync.Mutex
@@ -161,6 +162,9 @@ func New(opts *Options, deps Deps) (*Server, error) {
 		Log:      s.log,
 		Rand:     connRand(deps.Rand),
 		OnClosed: s.onConnClosed,
+		// The system account's events (system.go).
+		OnConnect:   s.sysConnected,
+		OnAuthError: s.sysAuthFailed,
 	}
 	if o.Cluster.Enabled() {
 		// Before the accounts: their imports' interest is counted too.
@@ -491,7 +495,9 @@ func (s *Server) leaveState(_ context.Context, e *fsm.Event) {
 // record adds the transition e, made at now, to the history and logs it at
 // info level, with what it changed if that is given.
 func (s *Server) record(e *fsm.Event, cause string, now time.Time, changed string) {
-	s.history.Record(machine.Transition{From: e.Src, To: e.Dst, Event: e.Event, Cause: cause, At: now})
+	t := machine.Transition{From: e.Src, To: e.Dst, Event: e.Event, Cause: cause, At: now}
+	s.history.Record(t)
+	s.publishTransition(t)
 	if changed != "" {
 		s.log.Infof("Server state %s -> %s (event %s, cause: %s): %s", e.Src, e.Dst, e.Event, cause, changed)
 	} else {

@@ -10,6 +10,9 @@ import (
 
 // enterShuttingDown performs the graceful shutdown, in this order:
 //
+//  0. Publish the system account's SHUTDOWN event and wait (up to a
+//     second) until it is queued to its subscribers, so step 2 flushes it
+//     to them.
 //  1. Stop accepting clients: close the client listener (release it, when
 //     it was inherited, so that a client already taken from its queue is
 //     answered rather than dropped). Stop accepting
@@ -24,7 +27,8 @@ import (
 //  4. Close every other listener the server owns (monitoring, profiling):
 //     they answer until here, so probes see shutting_down to the end.
 //  5. Join every goroutine: accept loop, connection readers and writers,
-//     the lame-duck drain, the extra listeners' loops. (Entering this state
+//     the lame-duck drain, the extra listeners' loops, the system
+//     account's internal client. (Entering this state
 //     first releases a serving loop that failed meanwhile from its request
 //     for a shutdown.)
 //  6. Remove the ports file, and the PID file if it still holds this
@@ -41,6 +45,9 @@ func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
 	clients := s.clientsLocked()
 	pidFile, portsFile := s.pidFile, s.portsFile
 	s.mu.Unlock()
+
+	// 0.
+	s.shutdownSystem()
 
 	// 1.
 	if ln != nil {
@@ -104,6 +111,7 @@ func (s *Server) enterShuttingDown(_ context.Context, _ *fsm.Event) {
 	}
 
 	// 5.
+	s.stopSystem()
 	s.loops.Wait()
 
 	// 6.

@@ -56,8 +56,8 @@ func TestInterestLines(t *testing.T) {
 func TestInterestDump(t *testing.T) {
 	tc := startCluster(t, nil)
 	sys := tc.sh.Accounts.Load().System()
-	nop := func([]byte, []byte, int, []byte) {}
-	_, err := sys.Subscribe("$SYS.REQ.SERVER.PING", nop)
+	nop := func(_, _, _, _ []byte) {}
+	_, err := sys.SubscribeInternal("$SYS.REQ.SERVER.PING", "1", nop)
 	assert.NilError(t, err)
 	tc.router.InterestChanged("A", "jobs", "workers", 1)
 	tc.router.InterestChanged("A", "jobs", "workers", 1)
@@ -69,10 +69,10 @@ func TestInterestDump(t *testing.T) {
 	}
 	slices.Sort(dump)
 	assert.DeepEqual(t, dump, []string{"RS+ $SYS $SYS.REQ.SERVER.PING", "RS+ A jobs workers 2"})
-	s, err := sys.Subscribe("$SYS.REQ.ACCOUNT.>", nop)
+	s, err := sys.SubscribeInternal("$SYS.REQ.ACCOUNT.>", "2", nop)
 	assert.NilError(t, err)
 	assert.Equal(t, p.lineSkippingPings(), "RS+ $SYS $SYS.REQ.ACCOUNT.>")
-	sys.Unsubscribe(s)
+	sys.UnsubscribeInternal(s)
 	assert.Equal(t, p.lineSkippingPings(), "RS- $SYS $SYS.REQ.ACCOUNT.>")
 }
 
@@ -145,10 +145,10 @@ func TestRoutedMessagesDelivered(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	g := tc.sh.Accounts.Load().Global()
-	_, err := g.Subscribe("foo", func(subj, reply []byte, hdr int, msg []byte) {
+	_, err := g.SubscribeInternal("foo", "1", func(subj, reply, hdr, msg []byte) {
 		mu.Lock()
 		defer mu.Unlock()
-		got = append(got, fmt.Sprintf("%s %q %d %s", subj, reply, hdr, msg))
+		got = append(got, fmt.Sprintf("%s %q %q %s", subj, reply, hdr, msg))
 	})
 	assert.NilError(t, err)
 	p := tc.register("NP1")
@@ -158,7 +158,7 @@ func TestRoutedMessagesDelivered(t *testing.T) {
 	p.send("RMSG NOPE foo 1\r\nx\r\nRMSG NOPE foo 1\r\nx\r\nPING\r\n")
 	assert.Equal(t, p.lineSkippingPings(), "PONG", "no message came back")
 	mu.Lock()
-	assert.DeepEqual(t, got, []string{`foo "" -1 hi`, `foo "r.1" -1 ho`, "foo \"\" 12 NATS/1.0\r\n\r\nhe"})
+	assert.DeepEqual(t, got, []string{`foo "" "" hi`, `foo "r.1" "" ho`, `foo "" "NATS/1.0\r\n\r\n" he`})
 	mu.Unlock()
 	assert.DeepEqual(t, tc.Routes()[0].Subs, []string{"foo"})
 	assert.Equal(t, strings.Count(tc.logs.String(), `Unknown account "NOPE"`), 1)

@@ -87,11 +87,14 @@ type ConnzOptions struct {
 	CID    uint64    // > 0: only this connection
 	Subs   bool      // include subscriptions_list
 	Auth   bool      // include authorized_user and account
+	// User and Account, when set, keep only the connections of that
+	// authorized user or account.
+	User, Account string
 }
 
 // ParseConnzOptions reads /connz's query parameters: sort, offset, limit,
-// state (open, closed, any or all), cid and subs (a boolean, or "detail",
-// read as true). Unknown parameters are ignored. An invalid value is an
+// state (open, closed, any or all), cid, subs (a boolean, or "detail",
+// read as true), auth, user and acc. Unknown parameters are ignored. An invalid value is an
 // error naming the parameter.
 func ParseConnzOptions(q url.Values) (ConnzOptions, error) {
 	var o ConnzOptions
@@ -135,6 +138,7 @@ func ParseConnzOptions(q url.Values) (ConnzOptions, error) {
 			return o, fmt.Errorf("invalid auth: %q is not a boolean", s)
 		}
 	}
+	o.User, o.Account = q.Get("user"), q.Get("acc")
 	if (o.Sort == ByStop || o.Sort == ByReason) && o.State != ConnClosed {
 		return o, fmt.Errorf("sort by %s is only valid with state=closed", o.Sort)
 	}
@@ -182,7 +186,9 @@ func (m *Monitor) Connz(o ConnzOptions) *Connz {
 	}
 	infos := make([]*ConnInfo, 0, len(snaps))
 	for i := range snaps {
-		if o.CID != 0 && snaps[i].CID != o.CID {
+		if o.CID != 0 && snaps[i].CID != o.CID ||
+			o.User != "" && snaps[i].AuthorizedUser != o.User ||
+			o.Account != "" && snaps[i].Account != o.Account {
 			continue
 		}
 		ci := newConnInfo(&snaps[i], now)

@@ -1,7 +1,9 @@
 // Package monitor serves a natsd server's HTTP monitoring endpoints —
-// /varz, /connz, /routez, /healthz, /lifecyclez and the index at /, and
-// /gatewayz, /leafz, /accountz and /jsz as nats-server answers them when
-// the feature is not configured — and the profiling handlers. JSON field names follow nats-server's monitor.go, so
+// /varz, /connz, /subsz, /routez, /accountz, /healthz, /lifecyclez and the
+// index at /, and /gatewayz, /leafz and /jsz as nats-server answers them
+// when the feature is not configured — and the profiling handlers. The
+// system account's requests (VARZ, CONNZ, SUBSZ, ...) answer with the
+// same data, through the methods that build each answer. JSON field names follow nats-server's monitor.go, so
 // dashboards and tools written for nats-server read natsd too; /lifecyclez
 // and the "state" field of /varz are natsd's own.
 //

@@ -67,6 +67,7 @@ func TestFieldNames(t *testing.T) {
 	f := newFake()
 	f.stats.InMsgs.Store(1)
 	f.cfg.MaxSubs = 100
+	f.cfg.AuthRequired = true
 	o := snap(1)
 	o.Name, o.Lang, o.Version = "n", "go", "1"
 	o.Subscriptions, o.NumSubs = []string{"x"}, 1

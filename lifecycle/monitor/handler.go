@@ -15,6 +15,7 @@ const (
 	RootPath       = "/"
 	VarzPath       = "/varz"
 	ConnzPath      = "/connz"
+	SubszPath      = "/subsz"
 	HealthzPath    = "/healthz"
 	LifecyclezPath = "/lifecyclez"
 	RoutezPath     = "/routez"
@@ -26,7 +27,7 @@ const (
 
 // paths lists the endpoints in the order the index and http_req_stats show
 // them.
-var paths = []string{RootPath, VarzPath, ConnzPath, RoutezPath, GatewayzPath, LeafzPath, AccountzPath, JszPath, HealthzPath, LifecyclezPath}
+var paths = []string{RootPath, VarzPath, ConnzPath, SubszPath, RoutezPath, GatewayzPath, LeafzPath, AccountzPath, JszPath, HealthzPath, LifecyclezPath}
 
 // Monitor answers the monitoring endpoints for one [Source]. It is an
 // [http.Handler]; build it with [New].
@@ -36,6 +37,7 @@ type Monitor struct {
 	now     func() time.Time
 	version string
 	reqs    map[string]*atomic.Uint64 // per path; the map itself never changes
+	usage   usage
 }
 
 // New returns the monitoring handler for src.
@@ -52,6 +54,8 @@ func New(src Source) *Monitor {
 	m.mux.HandleFunc(RootPath, m.handleRoot)
 	m.mux.HandleFunc(VarzPath, m.handleVarz)
 	m.mux.HandleFunc(ConnzPath, m.handleConnz)
+	m.mux.HandleFunc(SubszPath, m.handleSubsz)
+	m.mux.HandleFunc("/subscriptionsz", m.handleSubsz)
 	m.mux.HandleFunc(HealthzPath, m.handleHealthz)
 	m.mux.HandleFunc(LifecyclezPath, m.handleLifecyclez)
 	m.mux.HandleFunc(RoutezPath, m.handleRoutez)
@@ -129,6 +133,7 @@ func (m *Monitor) handleRoot(w http.ResponseWriter, r *http.Request) {
 var index = []struct{ title, path string }{
 	{"General", VarzPath},
 	{"Connections", ConnzPath},
+	{"Subscriptions", SubszPath},
 	{"Routes", RoutezPath},
 	{"Gateways", GatewayzPath},
 	{"Leaf Nodes", LeafzPath},

@@ -47,12 +47,17 @@ type Source interface {
 // Config is the part of a server's identity and options that /varz
 // reports.
 type Config struct {
-	ServerID       string
-	ServerName     string
-	Version        string
-	Proto          int
-	Host           string
-	Port           int // the bound client port
+	ServerID   string
+	ServerName string
+	Version    string
+	Proto      int
+	Host       string
+	Port       int // the bound client port
+	// AuthRequired reports whether clients must authenticate;
+	// AuthTimeout and TLSTimeout are how long they have to.
+	AuthRequired   bool
+	AuthTimeout    time.Duration
+	TLSTimeout     time.Duration
 	HTTPHost       string
 	HTTPPort       int // the bound monitoring port
 	MaxConn        int

@@ -16,22 +16,27 @@ type Varz struct {
 	GoVersion        string            `json:"go"`
 	Host             string            `json:"host"`
 	Port             int               `json:"port"`
+	AuthRequired     bool              `json:"auth_required,omitempty"`
 	MaxConn          int               `json:"max_connections"`
 	MaxSubs          int               `json:"max_subscriptions,omitempty"`
 	PingInterval     time.Duration     `json:"ping_interval"`
 	MaxPingsOut      int               `json:"ping_max"`
 	HTTPHost         string            `json:"http_host"`
 	HTTPPort         int               `json:"http_port"`
+	AuthTimeout      float64           `json:"auth_timeout"`
 	MaxControlLine   int               `json:"max_control_line"`
 	MaxPayload       int               `json:"max_payload"`
 	MaxPending       int64             `json:"max_pending"`
 	Cluster          ClusterVarz       `json:"cluster"`
+	TLSTimeout       float64           `json:"tls_timeout"`
 	WriteDeadline    time.Duration     `json:"write_deadline"`
 	Start            time.Time         `json:"start"`
 	Now              time.Time         `json:"now"`
 	Uptime           string            `json:"uptime"`
+	Mem              int64             `json:"mem"`
 	Cores            int               `json:"cores"`
 	MaxProcs         int               `json:"gomaxprocs"`
+	CPU              float64           `json:"cpu"`
 	Connections      int               `json:"connections"`
 	TotalConnections uint64            `json:"total_connections"`
 	Routes           int               `json:"routes"`
@@ -51,10 +56,21 @@ type Varz struct {
 	HTTPReqStats     map[string]uint64 `json:"http_req_stats"`
 	ConfigLoadTime   time.Time         `json:"config_load_time"`
 	SystemAccount    string            `json:"system_account,omitempty"`
+	// SlowConsumersStats splits slow_consumers by connection kind.
+	SlowConsumersStats *SlowConsumersStats `json:"slow_consumer_stats"`
 
 	// State is the lifecycle state (natsd's own field): "listening",
 	// "lame_duck", "shutting_down".
 	State string `json:"state"`
+}
+
+// SlowConsumersStats counts slow consumers by kind of connection, with
+// nats-server's field names.
+type SlowConsumersStats struct {
+	Clients  uint64 `json:"clients"`
+	Routes   uint64 `json:"routes"`
+	Gateways uint64 `json:"gateways"`
+	Leafs    uint64 `json:"leafs"`
 }
 
 // Varz returns the current /varz data.
@@ -76,6 +92,7 @@ func (m *Monitor) Varz() *Varz {
 		cluster = rs.ClusterVarz()
 	}
 	routes, remotes := m.routeCounts()
+	mem, cpu := m.usage.measure(now)
 	return &Varz{
 		ID:               cfg.ServerID,
 		Name:             cfg.ServerName,
@@ -84,22 +101,27 @@ func (m *Monitor) Varz() *Varz {
 		GoVersion:        runtime.Version(),
 		Host:             cfg.Host,
 		Port:             cfg.Port,
+		AuthRequired:     cfg.AuthRequired,
 		MaxConn:          cfg.MaxConn,
 		MaxSubs:          max(cfg.MaxSubs, 0),
 		PingInterval:     cfg.PingInterval,
 		MaxPingsOut:      cfg.PingMax,
 		HTTPHost:         cfg.HTTPHost,
 		HTTPPort:         cfg.HTTPPort,
+		AuthTimeout:      cfg.AuthTimeout.Seconds(),
 		MaxControlLine:   cfg.MaxControlLine,
 		MaxPayload:       cfg.MaxPayload,
 		MaxPending:       cfg.MaxPending,
 		Cluster:          cluster,
+		TLSTimeout:       cfg.TLSTimeout.Seconds(),
 		WriteDeadline:    cfg.WriteDeadline,
 		Start:            start.UTC(),
 		Now:              now.UTC(),
 		Uptime:           formatUptime(now.Sub(start)),
+		Mem:              mem,
 		Cores:            runtime.NumCPU(),
 		MaxProcs:         runtime.GOMAXPROCS(0),
+		CPU:              cpu,
 		Connections:      m.src.NumClients(),
 		TotalConnections: uint64(m.src.TotalConnections()),
 		Routes:           routes,
@@ -118,7 +140,10 @@ func (m *Monitor) Varz() *Varz {
 		HTTPReqStats:     m.requestStats(),
 		ConfigLoadTime:   cfg.LoadTime.UTC(),
 		SystemAccount:    cfg.SystemAccount,
-		State:            st.Name,
+		SlowConsumersStats: &SlowConsumersStats{
+			Clients: uint64(stats.SlowConsumers.Load()),
+		},
+		State: st.Name,
 	}
 }
 
