@@ -42,7 +42,14 @@ func (a *Account) UnsubscribeInternal(s *Subscription) {
 // would reach anyone but the server itself: a client, an import or any
 // other subscription that is not internal. The answer is a cached match of
 // the account's index, so asking before building an event costs little.
+// In a cluster the answer is always yes: the other servers listen to each
+// other's events (nats-server sends its own whenever it has a cluster
+// port, without looking at interest), and what the routes want is the
+// Router's to decide.
 func (a *Account) Interested(subject string) bool {
+	if a.router != nil {
+		return true
+	}
 	r := a.Index.Match(subject)
 	for _, g := range r.Queues {
 		if len(g) > 0 {

@@ -39,6 +39,10 @@ type Config struct {
 	// ConnsHeartbeat is how often an account's connection count is
 	// published while it has connections. Zero: 30 s, as nats-server's.
 	ConnsHeartbeat time.Duration
+	// OrphanAfter is how long another server may stay silent before it
+	// no longer counts as active; OrphanSweep how often that is checked.
+	// Zero: DefaultOrphanAfter and DefaultOrphanSweep.
+	OrphanAfter, OrphanSweep time.Duration
 }
 
 // Defaults of [Config], as nats-server's.
@@ -83,6 +87,8 @@ type Client struct {
 	mu      sync.Mutex
 	conns   map[string]int    // connections per account, counted from CONNECT to close
 	connAcc map[uint64]string // the account each counted connection is in
+
+	remotes map[string]remoteServer // the other servers heard from, by id; work loop only
 }
 
 // outMsg is one message on the send queue.
@@ -114,6 +120,12 @@ func New(cfg Config) *Client {
 	if cfg.ConnsHeartbeat <= 0 {
 		cfg.ConnsHeartbeat = DefaultConnsHeartbeat
 	}
+	if cfg.OrphanAfter <= 0 {
+		cfg.OrphanAfter = DefaultOrphanAfter
+	}
+	if cfg.OrphanSweep <= 0 {
+		cfg.OrphanSweep = DefaultOrphanSweep
+	}
 	if cfg.ConnConfig == nil {
 		cfg.ConnConfig = &conn.Config{}
 	}
@@ -124,6 +136,7 @@ func New(cfg Config) *Client {
 		quit:    make(chan struct{}),
 		conns:   map[string]int{},
 		connAcc: map[uint64]string{},
+		remotes: map[string]remoteServer{},
 	}
 	c.pub = conn.NewInternal(cfg.Shared, cfg.ConnConfig, c.account())
 	return c
@@ -149,6 +162,12 @@ func (c *Client) Start() error {
 	if err := sub(pingSubject, (*Client).statszReq); err != nil {
 		c.unsubscribe()
 		return err
+	}
+	for _, r := range remoteSubs {
+		if err := sub(r.subject, r.handle); err != nil {
+			c.unsubscribe()
+			return err
+		}
 	}
 	for _, r := range Requests {
 		for _, subj := range subjectsFor(r, c.cfg.ID) {
@@ -241,6 +260,8 @@ func (c *Client) workLoop() {
 	defer statsz.Stop()
 	hb := time.NewTicker(c.cfg.ConnsHeartbeat)
 	defer hb.Stop()
+	sweep := time.NewTicker(c.cfg.OrphanSweep)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-c.recvq.ready:
@@ -253,6 +274,8 @@ func (c *Client) workLoop() {
 			statsz.Reset(every)
 		case <-hb.C:
 			c.connsHeartbeat()
+		case now := <-sweep.C:
+			c.sweepRemotes(now)
 		case <-c.quit:
 			return
 		}

@@ -27,10 +27,8 @@ func (c *Client) sendStatsz(subj string) {
 		ReceivedFromClients: DataStats{MsgBytes: MsgBytes{Msgs: v.InClientMsgs, Bytes: v.InClientBytes}},
 		SlowConsumers:       v.SlowConsumers,
 		StaleConnections:    v.StaleConnections,
-		// natsd hears no other server's STATSZ yet (routes do not carry
-		// the system account), so it knows of itself only.
-		ActiveServers: 1,
-		MaxProcs:      v.MaxProcs,
+		ActiveServers:       c.activeServers(),
+		MaxProcs:            v.MaxProcs,
 	}}
 	if v.SlowConsumers > 0 {
 		m.Stats.SlowConsumersStats = &SlowConsumersStats{Clients: uint64(v.SlowConsumers)}

@@ -26,7 +26,7 @@ var Events = []Event{
 	{"$SYS.ACCOUNT.<acc>.DISCONNECT", "A client's connection closed (client_disconnect advisory: client with rtt and stop, sent and received counters, reason = the close reason's text)."},
 	{"$SYS.ACCOUNT.<acc>.SERVER.CONNS", "The account's number of connections changed, and every 30 s while it has any (account_connections; also on the older $SYS.SERVER.ACCOUNT.<acc>.CONNS). Not for the global account."},
 	{"$SYS.SERVER.<id>.CLIENT.AUTH.ERR", "A client failed to authenticate (client_disconnect advisory, reason \"Authentication Failure\")."},
-	{"$SYS.SERVER.<id>.STATSZ", "The server's statistics (server, statsz), 250 ms after start and then at doubling intervals up to every 10 s, while anyone listens; and on a $SYS.REQ.SERVER.PING without a reply subject."},
+	{"$SYS.SERVER.<id>.STATSZ", "The server's statistics (server, statsz), 250 ms after start and then at doubling intervals up to every 10 s, while anyone listens (always in a cluster: the other servers listen); and on a $SYS.REQ.SERVER.PING without a reply subject. Its active_servers is 1 + the other servers heard from: those whose STATSZ came in, until their SHUTDOWN or LAMEDUCK event or 150 s of silence."},
 	{"$SYS.SERVER.<id>.LAMEDUCK", "The server entered lame duck (the bare server object), published just before the LIFECYCLE event of that transition."},
 	{"$SYS.SERVER.<id>.LIFECYCLE", "natsd's own: every transition of the server's state machine (server, from, to, event, cause, at), as /lifecyclez records it."},
 	{"$SYS.SERVER.<id>.SHUTDOWN", "The server is shutting down (the bare server object): the last message the system client publishes, queued to every subscriber before any connection is closed, so it is flushed to them."},

@@ -194,11 +194,15 @@ func TestClusterImportsAcrossNodes(t *testing.T) {
 }
 
 // TestClusterSystemAccountAcrossNodes: natsd routes the system account
-// by name, so a system user on natsd reaches nats-server's system
-// services through the route: $SYS.REQ.SERVER.PING is answered by the
-// nats-server node (natsd itself answers nothing there yet).
+// by name, so a system user on either node reaches both servers' system
+// services: `nats server ping` through natsd and through nats-server gets
+// both answers and waits for no more (each counts the other in
+// active_servers once it has heard its STATSZ), and `nats server list`
+// lists both.
 func TestClusterSystemAccountAcrossNodes(t *testing.T) {
 	prepareNatsd(t)
+	cli := tools.ForTest(t, tools.NatsCLI)
+	home := t.TempDir()
 	conf := writeConf(t, `accounts {
   SYS { users: [{user: sys, password: pw}] }
   APP { users: [{user: app, password: pw}] }
@@ -207,22 +211,20 @@ system_account: SYS
 `)
 	a := startNatsServerNode(t, "A", conf)
 	n := startNatsdNode(t, "N", conf, a.route)
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		if slices.Contains(routezSubs(t, n)["A"], "$SYS.REQ.SERVER.PING") {
-			return poll.Success()
-		}
-		return poll.Continue("A's system interest not on N yet")
-	}, poll.WithDelay(20*time.Millisecond), poll.WithTimeout(20*time.Second))
-	nc, err := nats.Connect(n.url, nats.UserInfo("sys", "pw"), nats.NoReconnect(), nats.Timeout(5*time.Second))
-	assert.NilError(t, err)
-	defer nc.Close()
-	resp, err := nc.Request("$SYS.REQ.SERVER.PING", nil, 5*time.Second)
-	assert.NilError(t, err)
-	var ping struct {
-		Server struct {
-			Name string `json:"name"`
-		} `json:"server"`
+	for _, node := range []clusterNode{n, a} {
+		tg := target{name: node.name, url: node.url}
+		poll.WaitOn(t, func(poll.LogT) poll.Result {
+			out, err := natsCLI(t, cli, home, tg, "sys", "server", "ping")
+			if err == nil && strings.Contains(out, "2 replies") && !strings.Contains(out, "Missing") {
+				return poll.Success()
+			}
+			return poll.Continue("nats server ping through %s (err %v):\n%s", node.name, err, out)
+		}, poll.WithDelay(200*time.Millisecond), poll.WithTimeout(30*time.Second))
+		out, err := natsCLI(t, cli, home, tg, "sys", "server", "ping")
+		assert.NilError(t, err, out)
+		assert.Assert(t, strings.Contains(out, "2 replies") && !strings.Contains(out, "Missing"), "nats server ping through %s:\n%s", node.name, out)
+		out, err = natsCLI(t, cli, home, tg, "sys", "server", "list")
+		assert.NilError(t, err, out)
+		assert.Assert(t, strings.Contains(out, " A ") && strings.Contains(out, " N "), "nats server list through %s:\n%s", node.name, out)
 	}
-	assert.NilError(t, json.Unmarshal(resp.Data, &ping))
-	assert.Equal(t, ping.Server.Name, "A")
 }
