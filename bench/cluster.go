@@ -30,21 +30,19 @@ func (h *harness) crossRoute(k serverKind) error {
 		if h.cfg.quick {
 			r.msgs /= 10
 		}
-		h.waitQuiet()
+		var rate float64
+		var cpu0, cpu0b time.Duration
+		var cerr, cerrb error
 		stopProfile := h.profile(n2, r.key)
-		cpu0, cerr := n1.cpuTime()
-		cpu0b, cerrb := n2.cpuTime()
-		subject := fmt.Sprintf("bench.%s.%d", r.key, i)
-		rate, err := h.natsBenchAcross(n1, n2, r, subject)
-		stopProfile()
-		if err != nil {
-			logf("    %s: %v; retrying once", r.key, err)
-			h.waitQuiet()
+		err := h.try(r.key, fmt.Sprintf("bench.%s.%d", r.key, i), func(subject string) (err error) {
 			cpu0, cerr = n1.cpuTime()
 			cpu0b, cerrb = n2.cpuTime()
-			if rate, err = h.natsBenchAcross(n1, n2, r, subject+".retry"); err != nil {
-				return fmt.Errorf("%s: %w", r.key, err)
-			}
+			rate, err = h.natsBenchAcross(n1, n2, r, subject)
+			return err
+		})
+		stopProfile()
+		if err != nil {
+			return err
 		}
 		h.res.add(r.key, k.name, rate)
 		cpu1, cerr1 := n1.cpuTime()

@@ -106,16 +106,13 @@ func (h *harness) runLoads(k serverKind, group string, ls []load) error {
 		if h.cfg.quick {
 			l.msgs /= 10
 		}
-		h.waitQuiet()
-		res, err := h.runLoad(s, l, fmt.Sprintf("bench.%s.%d", l.key, i))
+		var res loadResult
+		err := h.try(l.key, fmt.Sprintf("bench.%s.%d", l.key, i), func(subject string) (err error) {
+			res, err = h.runLoad(s, l, subject)
+			return err
+		})
 		if err != nil {
-			// One retry, as for the throughput rows: a loaded 2-core
-			// machine can make a server drop a subscriber as slow.
-			logf("    %s: %v; retrying once", l.key, err)
-			h.waitQuiet()
-			if res, err = h.runLoad(s, l, fmt.Sprintf("bench.%s.%d.retry", l.key, i)); err != nil {
-				return fmt.Errorf("%s: %w", l.key, err)
-			}
+			return err
 		}
 		rate := res.rate
 		if l.mb {

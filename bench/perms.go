@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // permsConf is added to the shared config for the "perms" scenario: one
@@ -43,16 +44,16 @@ func (h *harness) perms(k serverKind) error {
 	if h.cfg.quick {
 		r.msgs /= 10
 	}
-	h.waitQuiet()
-	cpu0, cerr := s.cpuTime()
-	rate, err := h.natsBench(s, r, "bench.perms")
-	if err != nil {
-		logf("    %s: %v; retrying once", r.key, err)
-		h.waitQuiet()
+	var rate float64
+	var cpu0 time.Duration
+	var cerr error
+	err = h.try(r.key, "bench.perms", func(subject string) (err error) {
 		cpu0, cerr = s.cpuTime()
-		if rate, err = h.natsBench(s, r, "bench.perms.retry"); err != nil {
-			return fmt.Errorf("%s: %w", r.key, err)
-		}
+		rate, err = h.natsBench(s, r, subject)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	h.res.add(r.key, k.name, rate)
 	cpu1, cerr2 := s.cpuTime()

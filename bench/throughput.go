@@ -43,20 +43,18 @@ func (h *harness) throughput(k serverKind) error {
 		if h.cfg.quick {
 			r.msgs /= 10
 		}
-		h.waitQuiet()
+		var rate float64
+		var cpu0 time.Duration
+		var cerr error
 		stopProfile := h.profile(s, r.key)
-		cpu0, cerr := s.cpuTime()
-		rate, err := h.natsBench(s, r, fmt.Sprintf("bench.%s.%d", r.key, i))
+		err := h.try(r.key, fmt.Sprintf("bench.%s.%d", r.key, i), func(subject string) (err error) {
+			cpu0, cerr = s.cpuTime()
+			rate, err = h.natsBench(s, r, subject)
+			return err
+		})
 		stopProfile()
 		if err != nil {
-			// One retry: a run on a loaded 2-core machine can lose its
-			// subscriber to a slow-consumer close.
-			logf("    %s: %v; retrying once", r.key, err)
-			h.waitQuiet()
-			cpu0, cerr = s.cpuTime()
-			if rate, err = h.natsBench(s, r, fmt.Sprintf("bench.%s.%d.retry", r.key, i)); err != nil {
-				return fmt.Errorf("%s: %w", r.key, err)
-			}
+			return err
 		}
 		h.res.add(r.key, k.name, rate)
 		// The server's own CPU per message: unlike the rate, it hardly
