@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"runtime"
@@ -41,6 +42,9 @@ type clusterState struct {
 	// cfgMu serialises rebuilding the connections' Config (reload and
 	// cluster changes).
 	cfgMu sync.Mutex
+	// tls is the routes' TLS configuration (nil without cluster TLS):
+	// built by New, rebuilt by every reload.
+	tls atomic.Pointer[tls.Config]
 }
 
 // bindCluster binds the route listener when a cluster is configured and
@@ -55,7 +59,12 @@ func (s *Server) bindCluster(o *Options, clientPort int, ports *Ports) (undo fun
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	ln := listener.New(sock)
-	ports.Cluster = urlsFor("nats", ln.Addr())
+	// As nats-server's ports file: tls:// with cluster TLS.
+	scheme := "nats"
+	if s.cl.tls.Load() != nil {
+		scheme = "tls"
+	}
+	ports.Cluster = urlsFor(scheme, ln.Addr())
 	s.cl.ln = ln
 	s.cl.port = ln.Port()
 	s.cl.clientURLs = clientURLs(o.Host, clientPort)
@@ -97,6 +106,8 @@ func (s *Server) routeConfig(o *Options) *route.Config {
 		Username:       co.Username,
 		Password:       co.Password,
 		AuthTimeout:    co.AuthTimeout,
+		TLS:            s.cl.tls.Load(),
+		TLSTimeout:     co.TLSTimeout,
 		PingInterval:   ping,
 		PingMax:        pingMax,
 		WriteDeadline:  o.WriteDeadline,
@@ -230,10 +241,24 @@ func (s *Server) closeRoutes(deadline time.Time) {
 // routeCloseMin is the least time the routes get to flush at shutdown.
 const routeCloseMin = time.Second
 
-// reloadCluster hands the reloadable cluster options to the cluster.
-func (s *Server) reloadCluster(o *Options) {
+// prepareCluster builds the routes' TLS configuration of a reload, from
+// the files as they are now: a file that no longer loads refuses the
+// reload.
+func (s *Server) prepareCluster(p *reloadPlan) error {
+	c, err := ClusterTLSConfig(p.next)
+	if err != nil {
+		return err
+	}
+	p.routeTLS = c
+	return nil
+}
+
+// reloadCluster hands the reloadable cluster options, TLS included, to the
+// cluster.
+func (s *Server) reloadCluster(p *reloadPlan) {
+	s.cl.tls.Store(p.routeTLS)
 	if c := s.cl.c.Load(); c != nil {
-		c.Reload(s.routeConfig(o))
+		c.Reload(s.routeConfig(p.next))
 	}
 }
 

@@ -40,9 +40,20 @@ type ClusterOptions struct {
 	AuthTimeout  time.Duration
 	PingInterval time.Duration
 	PingMax      int
-	// TLS is set when the cluster block has a tls {} block, which natsd
-	// refuses.
-	TLS bool
+	// TLS (a tls {} block in the cluster block) secures every route, as
+	// nats-server's cluster TLS: the handshake comes first, before any
+	// INFO, and both sides present a certificate. TLSCert and TLSKey are
+	// this server's certificate for both ends of a route; TLSCACert (the
+	// system roots without it) verifies the remote's, whatever TLSVerify
+	// says (nats-server's route TLS always verifies; verify is read and
+	// changes nothing). TLSTimeout bounds the handshake (default 2 s). A
+	// reload applies them to the routes that connect afterwards.
+	TLS        bool
+	TLSCert    string
+	TLSKey     string
+	TLSCACert  string
+	TLSVerify  bool
+	TLSTimeout time.Duration
 }
 
 // Enabled reports whether the options configure a cluster.
@@ -51,8 +62,14 @@ func (c *ClusterOptions) Enabled() bool { return c.Port != 0 }
 // setDefaults fills the cluster defaults: like nats-server, the route
 // listener binds every interface unless told otherwise.
 func (c *ClusterOptions) setDefaults() {
-	if c.Enabled() && c.Host == "" {
+	if !c.Enabled() {
+		return
+	}
+	if c.Host == "" {
 		c.Host = DefaultHost
+	}
+	if c.TLSTimeout == 0 {
+		c.TLSTimeout = DefaultTLSTimeout
 	}
 }
 
@@ -68,8 +85,14 @@ func (c *ClusterOptions) validate() error {
 		return nil
 	}
 	switch {
-	case c.TLS:
-		return fmt.Errorf("cluster.tls: TLS on routes is not supported by natsd")
+	case c.TLS && c.TLSCert != "" && c.TLSKey == "":
+		return fmt.Errorf("cluster.tls: missing 'key_file' in TLS configuration")
+	case c.TLS && c.TLSCert == "" && c.TLSKey != "":
+		return fmt.Errorf("cluster.tls: missing 'cert_file' in TLS configuration")
+	case c.TLS && c.TLSCert == "":
+		return fmt.Errorf("cluster.tls: a certificate and its key are required (cert_file and key_file): a route presents it to both sides")
+	case c.TLSTimeout < 0:
+		return fmt.Errorf("cluster.tls.timeout: must not be negative, got %v", c.TLSTimeout)
 	case c.Name == "":
 		return fmt.Errorf("cluster.name: a cluster name is required (cluster.name or --cluster_name); natsd does not generate one")
 	case strings.ContainsAny(c.Name, " \t\r\n"):
@@ -117,8 +140,8 @@ func splitAdvertise(s string) (string, int, error) {
 }
 
 // clusterFixed is what a reload may not change: every cluster option but
-// the routes, connect_retries, connect_backoff, ping_interval and
-// ping_max. It prints without the password.
+// the routes, connect_retries, connect_backoff, ping_interval, ping_max
+// and tls. It prints without the password.
 type clusterFixed struct {
 	Name, Host         string
 	Port               int
@@ -128,7 +151,6 @@ type clusterFixed struct {
 	Compression        string
 	Username, Password string
 	AuthTimeout        time.Duration
-	TLS                bool
 }
 
 func (f clusterFixed) String() string {
@@ -136,14 +158,22 @@ func (f clusterFixed) String() string {
 	if f.Password != "" {
 		pass = "(set)"
 	}
-	return fmt.Sprintf("{name %q listen %s advertise %q no_advertise %v pool_size %d compression %q user %q password %s timeout %v tls %v}",
+	return fmt.Sprintf("{name %q listen %s advertise %q no_advertise %v pool_size %d compression %q user %q password %s timeout %v}",
 		f.Name, net.JoinHostPort(f.Host, strconv.Itoa(f.Port)), f.Advertise, f.NoAdvertise, f.PoolSize, f.Compression,
-		f.Username, pass, f.AuthTimeout, f.TLS)
+		f.Username, pass, f.AuthTimeout)
 }
 
 func (c *ClusterOptions) fixed() clusterFixed {
 	return clusterFixed{c.Name, c.Host, c.Port, c.Advertise, c.NoAdvertise, c.PoolSize, strings.ToLower(c.Compression),
-		c.Username, c.Password, c.AuthTimeout, c.TLS}
+		c.Username, c.Password, c.AuthTimeout}
+}
+
+// tlsText describes the cluster tls options, for the reload log.
+func (c *ClusterOptions) tlsText() string {
+	if !c.TLS {
+		return "{off}"
+	}
+	return fmt.Sprintf("{cert_file %q key_file %q ca_file %q verify %v timeout %v}", c.TLSCert, c.TLSKey, c.TLSCACert, c.TLSVerify, c.TLSTimeout)
 }
 
 // routesText lists the routes for the reload log, without passwords.
@@ -195,6 +225,6 @@ func (c ClusterOptions) String() string {
 		}
 	}
 	f := c.fixed()
-	return fmt.Sprintf("{%s routes %v connect_retries %d connect_backoff %v ping_interval %v ping_max %d}",
-		strings.TrimSuffix(strings.TrimPrefix(f.String(), "{"), "}"), routes, c.ConnectRetries, c.ConnectBackoff, c.PingInterval, c.PingMax)
+	return fmt.Sprintf("{%s routes %v connect_retries %d connect_backoff %v ping_interval %v ping_max %d tls %s}",
+		strings.TrimSuffix(strings.TrimPrefix(f.String(), "{"), "}"), routes, c.ConnectRetries, c.ConnectBackoff, c.PingInterval, c.PingMax, c.tlsText())
 }

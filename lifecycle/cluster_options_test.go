@@ -38,7 +38,10 @@ func TestClusterOptionsValidate(t *testing.T) {
 		{func(c *ClusterOptions) { c.Name = "" }, "cluster.name: a cluster name is required"},
 		{func(c *ClusterOptions) { c.PoolSize = 3 }, "cluster.pool_size"},
 		{func(c *ClusterOptions) { c.Compression = "s2_fast" }, "cluster.compression"},
-		{func(c *ClusterOptions) { c.TLS = true }, "cluster.tls"},
+		{func(c *ClusterOptions) { c.TLS = true }, "cluster.tls: a certificate and its key are required (cert_file and key_file)"},
+		{func(c *ClusterOptions) { c.TLS, c.TLSCert = true, "c.pem" }, "cluster.tls: missing 'key_file' in TLS configuration"},
+		{func(c *ClusterOptions) { c.TLS, c.TLSKey = true, "k.pem" }, "cluster.tls: missing 'cert_file' in TLS configuration"},
+		{func(c *ClusterOptions) { c.TLS, c.TLSCert, c.TLSKey, c.TLSTimeout = true, "c.pem", "k.pem", -1 }, "cluster.tls.timeout: must not be negative"},
 		{func(c *ClusterOptions) { c.ConnectRetries = -1 }, "cluster.connect_retries"},
 		{func(c *ClusterOptions) { c.Advertise = "h:x" }, "cluster.advertise"},
 		{func(c *ClusterOptions) { c.Routes = []string{"nats-route://h"} }, "cluster.routes"},
@@ -47,6 +50,9 @@ func TestClusterOptionsValidate(t *testing.T) {
 		tc.mod(&c)
 		assert.ErrorContains(t, c.validate(), tc.want)
 	}
+	tls := ok
+	tls.TLS, tls.TLSCert, tls.TLSKey = true, "c.pem", "k.pem"
+	assert.NilError(t, tls.validate(), "files are read by ClusterTLSConfig, not validate")
 	for _, mode := range []string{"off", "disabled", "false", "OFF"} {
 		c := ok
 		c.Compression = mode

@@ -159,6 +159,9 @@ func (m monitorSource) ClusterVarz() monitor.ClusterVarz {
 		Port:        m.s.cl.port,
 		AuthTimeout: o.AuthTimeout.Seconds(),
 		URLs:        o.routesForVarz(),
+		TLSTimeout:  o.TLSTimeout.Seconds(),
+		TLSRequired: o.TLS,
+		TLSVerify:   o.TLS,
 		PoolSize:    -1,
 	}
 }

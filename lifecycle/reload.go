@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"strings"
 	"time"
@@ -54,6 +55,9 @@ type reloadPlan struct {
 	// auth is the new authentication and accounts, prepared by the auth
 	// step (see auth.go).
 	auth *authReload
+	// routeTLS is the routes' new TLS configuration (nil without cluster
+	// TLS), prepared by the cluster step (see cluster.go).
+	routeTLS *tls.Config
 }
 
 // A reloadStep is one part of the server's reload. prepare runs in
@@ -74,7 +78,7 @@ var reloadSteps = []reloadStep{
 	{name: "options", prepare: (*Server).prepareOptions, apply: (*Server).applyOptions},
 	{name: "files", prepare: (*Server).prepareFiles, undo: (*Server).undoFiles, apply: (*Server).applyFiles},
 	{name: "auth", prepare: (*Server).prepareAuthStep, apply: (*Server).applyAuthStep},
-	{name: "cluster", apply: func(s *Server, p *reloadPlan) { s.reloadCluster(p.next) }},
+	{name: "cluster", prepare: (*Server).prepareCluster, apply: (*Server).reloadCluster},
 	{name: "caller", apply: (*Server).applyCallerParts},
 }
 

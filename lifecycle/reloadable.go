@@ -73,6 +73,7 @@ var optionTable = []option{
 	{name: "cluster connect_backoff", reload: live, get: func(o *Options) string { return strconv.FormatBool(o.Cluster.ConnectBackoff) }},
 	{name: "cluster ping_interval", reload: live, get: func(o *Options) string { return o.Cluster.PingInterval.String() }},
 	{name: "cluster ping_max", reload: live, get: func(o *Options) string { return strconv.Itoa(o.Cluster.PingMax) }},
+	{name: "cluster tls", reload: live, get: func(o *Options) string { return o.Cluster.tlsText() }},
 	{name: "authorization", reload: ownStep, get: func(o *Options) string { return fmt.Sprintf("%+v", o.Auth) }},
 	{name: "accounts", reload: ownStep, get: func(o *Options) string { return fmt.Sprintf("%+v", o.Accounts) }},
 	{name: "pid_file", reload: live, get: func(o *Options) string { return o.PidFile }},

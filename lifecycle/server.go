@@ -174,6 +174,11 @@ func New(opts *Options, deps Deps) (*Server, error) {
 	if s.tls, err = TLSConfig(&o); err != nil {
 		return nil, err
 	}
+	routeTLS, err := ClusterTLSConfig(&o)
+	if err != nil {
+		return nil, err
+	}
+	s.cl.tls.Store(routeTLS)
 	if err := s.applyAccounts(&o); err != nil {
 		return nil, err
 	}

@@ -25,13 +25,26 @@ func (r *Route) enterRetrying(step) error {
 	return nil
 }
 
+// enterSecuring stamps the start time and counts the reader, the caller's
+// goroutine, which runs the TLS handshake next ([Route.secure]); the writer
+// is started once the route is secured.
+func (r *Route) enterSecuring(step) error {
+	r.mu.Lock()
+	r.start = time.Now()
+	r.live.Store(1)
+	r.mu.Unlock()
+	return nil
+}
+
 // enterHandshaking starts the handshake: CONNECT (solicited) and INFO are
 // queued, the first PING and the auth timer armed, the writer started. The
 // reader is the caller's goroutine, which runs [Route.readLoop] next.
-func (r *Route) enterHandshaking(step) error {
+func (r *Route) enterHandshaking(t step) error {
 	cfg := r.cl.config()
 	r.mu.Lock()
-	r.start = time.Now()
+	if t.from != Securing {
+		r.start = time.Now()
+	}
 	r.live.Store(2)
 	solicited, gossipMode := r.solicited, r.gossipMode
 	var user, pass string
@@ -41,9 +54,10 @@ func (r *Route) enterHandshaking(step) error {
 	}
 	r.mu.Unlock()
 	if solicited {
-		r.queue(cfg.connectLine(user, pass))
+		r.queue(cfg.connectLine(user, pass, t.from == Securing))
 	}
 	info := cfg.localInfo(gossipMode, false)
+	info.TLSRequired, info.TLSVerify = t.from == Securing, t.from == Securing
 	r.queue(infoLine(&info))
 	d := min(cfg.pingInterval(), FirstPingInterval)
 	d += time.Duration(rand.Int64N(int64(d/5) + 1))
@@ -72,8 +86,10 @@ func (r *Route) enterActive(step) error {
 }
 
 // enterClosing unregisters the route, drops the remote's interest, stops
-// its timers and starts the flush (or skips it).
-func (r *Route) enterClosing(step) error {
+// its timers and starts the flush (or skips it: a route closed while
+// securing has nothing to flush, and its socket is closed at once to end
+// the handshake).
+func (r *Route) enterClosing(t step) error {
 	r.cl.unregister(r)
 	r.cl.router.detach(r)
 	r.mu.Lock()
@@ -89,7 +105,7 @@ func (r *Route) enterClosing(step) error {
 	nc := r.nc
 	r.wake.Broadcast()
 	r.mu.Unlock()
-	if r.skipFlush() && nc != nil {
+	if (r.skipFlush() || t.from == Securing) && nc != nil {
 		nc.Close()
 	}
 	return nil

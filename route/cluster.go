@@ -56,6 +56,9 @@ type Cluster struct {
 	self     map[string]bool
 	stopping bool
 	ln       *listener.Listener
+	// tlsName is the first host name of the explicit routes, the server
+	// name a dialled route to an IP verifies (see saveTLSNameLocked).
+	tlsName string
 
 	// wg tracks the cluster's goroutines: diallers (which become solicited
 	// routes' readers) and writers. Accepted routes' readers are tracked
@@ -119,6 +122,7 @@ func (c *Cluster) Serve(ln *listener.Listener) {
 		}
 	})
 	c.mu.Lock()
+	c.saveTLSNameLocked(cfg.Routes)
 	for _, u := range cfg.Routes {
 		c.solicitLocked(u, Explicit, gossipDefault, 0, true)
 	}
@@ -160,12 +164,7 @@ func (c *Cluster) accept(nc net.Conn) {
 	r := newRoute(c, c.rids.Add(1), true)
 	c.routes[r.rid] = r
 	c.mu.Unlock()
-	r.setConn(nc)
-	if !r.fire(EventConnected, "accepted from "+nc.RemoteAddr().String()) {
-		nc.Close()
-		return
-	}
-	r.readLoop()
+	r.run(nc, "accepted from "+nc.RemoteAddr().String())
 }
 
 // solicitLocked starts a route that dials u after delay. c.mu is held.
@@ -587,7 +586,8 @@ func (c *Cluster) wait() {
 // Reload applies a new configuration: routes no longer configured are
 // closed with RouteRemoved (or their diallers cancelled) and not redialled;
 // new ones are dialled. The other reloadable fields apply to what the
-// routes do next.
+// routes do next (cluster TLS to the routes that connect afterwards: the
+// routes up keep their TLS, or plain, connection, as in nats-server).
 func (c *Cluster) Reload(cfg *Config) {
 	old := c.config()
 	c.cfg.Store(cfg)
@@ -621,6 +621,7 @@ func (c *Cluster) Reload(cfg *Config) {
 	}
 	c.mu.Lock()
 	if !c.stopping {
+		c.saveTLSNameLocked(added)
 		for _, u := range added {
 			c.solicitLocked(u, Explicit, gossipDefault, 0, true)
 		}

@@ -1,6 +1,7 @@
 package route
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
@@ -24,8 +25,11 @@ const (
 	// DefaultDialTimeout bounds one dial (DEFAULT_ROUTE_DIAL).
 	DefaultDialTimeout = time.Second
 	// DefaultAuthTimeout is how long an accepted route has to send CONNECT
-	// when cluster authorization is configured.
+	// when cluster authorization is configured (without cluster TLS; with
+	// it, the TLS timeout plus a second, as nats-server's default).
 	DefaultAuthTimeout = 2 * time.Second
+	// DefaultTLSTimeout bounds a route's TLS handshake (TLS_TIMEOUT).
+	DefaultTLSTimeout = 2 * time.Second
 	// MaxPingInterval caps the route ping interval, whatever ping_interval
 	// says.
 	MaxPingInterval = 30 * time.Second
@@ -95,6 +99,16 @@ type Config struct {
 	Username    string
 	Password    string
 	AuthTimeout time.Duration
+	// TLS, when set, secures every route (reloadable: routes created
+	// afterwards use the new value): the TLS handshake comes first, before
+	// any INFO, and must end within TLSTimeout. It is the server side's
+	// configuration, which requires and verifies the remote's certificate
+	// (ClientCAs); a route this server dials uses a clone with RootCAs
+	// verifying the remote's and the server name of the route URL's host
+	// (for an IP, the first host name of the explicit routes, as
+	// nats-server does).
+	TLS        *tls.Config
+	TLSTimeout time.Duration
 	// PingInterval (capped at MaxPingInterval) and PingMax drive the route
 	// PINGs (reloadable for new routes).
 	PingInterval time.Duration
@@ -130,10 +144,20 @@ func (c *Config) pingMax() int {
 }
 
 func (c *Config) authTimeout() time.Duration {
-	if c.AuthTimeout <= 0 {
-		return DefaultAuthTimeout
+	switch {
+	case c.AuthTimeout > 0:
+		return c.AuthTimeout
+	case c.TLS != nil:
+		return c.tlsTimeout() + time.Second
 	}
-	return c.AuthTimeout
+	return DefaultAuthTimeout
+}
+
+func (c *Config) tlsTimeout() time.Duration {
+	if c.TLSTimeout <= 0 {
+		return DefaultTLSTimeout
+	}
+	return c.TLSTimeout
 }
 
 func (c *Config) maxControlLine() int {

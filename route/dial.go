@@ -46,12 +46,7 @@ func (r *Route) dial() {
 				r.fire(EventGiveUp, "no longer configured")
 				return
 			}
-			r.setConn(nc)
-			if !r.fire(EventConnected, "dialled "+u.Host) {
-				nc.Close()
-				return
-			}
-			r.readLoop()
+			r.run(nc, "dialled "+u.Host)
 			return
 		}
 		if r.ctx.Err() != nil {

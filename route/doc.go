@@ -4,8 +4,8 @@
 // to other natsd servers.
 //
 // A [Route] is a connection of its own kind with its own declared state
-// machine ([Machine]: connecting → retrying → handshaking → active →
-// closing → closed), run from a compiled [machine.Table] like the client
+// machine ([Machine]: connecting → retrying → (securing, with cluster TLS)
+// → handshaking → active → closing → closed), run from a compiled [machine.Table] like the client
 // connection's, drawn by fsmgen and enumerated by the tests. The [Cluster]
 // owns the routes: it accepts them on the route listener, dials the
 // explicit ones (forever, with backoff) and the gossiped ones

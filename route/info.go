@@ -74,7 +74,9 @@ type connectInfo struct {
 
 // localInfo is this server's route INFO: no route_pool_size (natsd speaks
 // the unpooled protocol, as a nats-server with pool_size -1), compression
-// "off", no lnoc/ln (so peers send RS+/RS-/RMSG/HMSG only), proto 2.
+// "off", no lnoc/ln (so peers send RS+/RS-/RMSG/HMSG only), proto 2;
+// tls_required and tls_verify both with cluster TLS, as nats-server sends
+// them (its route TLS always verifies the remote's certificate).
 func (c *Config) localInfo(gossipMode byte, ldm bool) Info {
 	host, port, ip := c.advertised()
 	info := Info{
@@ -88,6 +90,8 @@ func (c *Config) localInfo(gossipMode byte, ldm bool) Info {
 		Port:         port,
 		Headers:      true,
 		AuthRequired: c.Username != "",
+		TLSRequired:  c.TLS != nil,
+		TLSVerify:    c.TLS != nil,
 		MaxPayload:   c.Server.MaxPayload,
 		IP:           ip,
 		Cluster:      c.Name,
@@ -117,12 +121,13 @@ func infoLine(info *Info) []byte {
 }
 
 // connectLine is the CONNECT a solicited route sends, with the URL's user
-// and password if it has them.
-func (c *Config) connectLine(user, pass string) []byte {
+// and password if it has them, and tls_required on a secured route.
+func (c *Config) connectLine(user, pass string, secured bool) []byte {
 	b, err := json.Marshal(connectInfo{
 		Echo:    true,
 		User:    user,
 		Pass:    pass,
+		TLS:     secured,
 		Headers: true,
 		Name:    c.Server.ID,
 		Cluster: c.Name,

@@ -16,12 +16,15 @@ type State int32
 
 const (
 	// Connecting: a solicited route waits its start delay, then dials its
-	// URL; an accepted route passes through at once. Next: Handshaking,
-	// Retrying, Closed.
+	// URL; an accepted route passes through at once. Next: Securing (with
+	// cluster TLS), Handshaking, Retrying, Closed.
 	Connecting State = iota
 	// Retrying: a dial failed; the route waits its backoff before dialling
 	// again. Next: Connecting, Closed.
 	Retrying
+	// Securing: the socket is up and cluster TLS is on; the TLS handshake
+	// runs before anything else is sent. Next: Handshaking, Closing.
+	Securing
 	// Handshaking: the socket is up, CONNECT and INFO are exchanged. Next:
 	// Active, Closing.
 	Handshaking
@@ -37,11 +40,12 @@ const (
 )
 
 // numStates is the number of route states.
-const numStates = 6
+const numStates = 7
 
 var stateNames = []string{
 	Connecting:  "connecting",
 	Retrying:    "retrying",
+	Securing:    "securing",
 	Handshaking: "handshaking",
 	Active:      "active",
 	Closing:     "closing",
@@ -60,9 +64,14 @@ func (s State) String() string {
 type Event int
 
 const (
-	// EventConnected: the socket is up (dialled or accepted):
-	// Connecting → Handshaking.
+	// EventConnected: the socket is up (dialled or accepted), without
+	// cluster TLS: Connecting → Handshaking.
 	EventConnected Event = iota
+	// EventStartTLS: the socket is up and cluster TLS is on: Connecting →
+	// Securing.
+	EventStartTLS
+	// EventSecured: the TLS handshake completed: Securing → Handshaking.
+	EventSecured
 	// EventDialFailed: a dial failed and the route may try again:
 	// Connecting → Retrying.
 	EventDialFailed
@@ -75,7 +84,7 @@ const (
 	EventCancel
 	// EventRegistered: the remote INFO was accepted: Handshaking → Active.
 	EventRegistered
-	// EventClose starts closing: Handshaking, Active → Closing.
+	// EventClose starts closing: Securing, Handshaking, Active → Closing.
 	EventClose
 	// EventDone finishes closing: Closing → Closed.
 	EventDone
@@ -83,6 +92,8 @@ const (
 
 var eventNames = []string{
 	EventConnected:  "connected",
+	EventStartTLS:   "start_tls",
+	EventSecured:    "secured",
 	EventDialFailed: "dial_failed",
 	EventRetry:      "retry",
 	EventGiveUp:     "give_up",
@@ -109,34 +120,41 @@ var Machine = (&machine.Spec{
 	States:  stateNames,
 	Events: fsm.Events{
 		{Name: EventConnected.String(), Src: []string{Connecting.String()}, Dst: Handshaking.String()},
+		{Name: EventStartTLS.String(), Src: []string{Connecting.String()}, Dst: Securing.String()},
+		{Name: EventSecured.String(), Src: []string{Securing.String()}, Dst: Handshaking.String()},
 		{Name: EventDialFailed.String(), Src: []string{Connecting.String()}, Dst: Retrying.String()},
 		{Name: EventRetry.String(), Src: []string{Retrying.String()}, Dst: Connecting.String()},
 		{Name: EventGiveUp.String(), Src: []string{Connecting.String()}, Dst: Closed.String()},
 		{Name: EventCancel.String(), Src: []string{Connecting.String(), Retrying.String()}, Dst: Closed.String()},
 		{Name: EventRegistered.String(), Src: []string{Handshaking.String()}, Dst: Active.String()},
-		{Name: EventClose.String(), Src: []string{Handshaking.String(), Active.String()}, Dst: Closing.String()},
+		{Name: EventClose.String(), Src: []string{Securing.String(), Handshaking.String(), Active.String()}, Dst: Closing.String()},
 		{Name: EventDone.String(), Src: []string{Closing.String()}, Dst: Closed.String()},
 	},
 	StateDocs: map[string]string{
 		Connecting.String():  "A solicited route waits its start delay (none on the first connect; 1 s plus up to 100 ms of jitter when an explicit route reconnects, the jitter alone for a gossiped one), then dials its URL with a 1 s timeout. An accepted route passes through at once.",
 		Retrying.String():    "A dial failed. The route waits its backoff (1 s; doubling up to 30 s with connect_backoff) before dialling again. An explicit route retries for as long as it is configured; a gossiped (implicit) one connect_retries times.",
-		Handshaking.String(): "The socket is up. A solicited route has sent CONNECT and INFO; an accepted route has sent INFO and requires CONNECT as the first operation (with cluster authorization, within its timeout). The remote INFO has not been accepted yet. PINGs run.",
+		Securing.String():    "The socket is up and cluster TLS is on: the TLS handshake runs first, before any INFO (as nats-server does on routes), within the cluster tls timeout (default 2 s). The route acts as the TLS client if it dialled, verifying the remote's certificate against ca_file with the route URL's host as the server name (for an IP, the first host name of the explicit routes, as nats-server), and as the TLS server if it was accepted; either way the remote must present a certificate signed by the CA. Nothing is queued and no PING runs yet.",
+		Handshaking.String(): "The socket is up (and secured, with cluster TLS). A solicited route has sent CONNECT and INFO; an accepted route has sent INFO and requires CONNECT as the first operation (with cluster authorization, within its timeout). The remote INFO has not been accepted yet. PINGs run.",
 		Active.String():      "The remote INFO was accepted: the route is registered under the remote's server id, the remote's client URLs are in the client INFO, gossip about it went to the other routes. This server's whole interest was sent on entry and every change of it follows; the remote's interest (RS+/RS-) is in the router's index, and messages flow both ways (RMSG/HMSG, one hop). PINGs run every min(ping_interval, 30 s).",
 		Closing.String():     "A close reason is recorded; nothing more is queued, and the remote's interest is out of the router's index. Pending output is flushed within write_deadline (or skipped for a skip-flush reason) and the socket closed.",
 		Closed.String():      "The route's goroutines have returned and its remote interest is gone. If it was solicited (or kept as the survivor of a duplicate) and is not replaced by a registered route to the same server, a new route is started to reconnect.",
 	},
 	EventDocs: map[string]string{
-		EventConnected.String():  "Sent by the dialler once the TCP connection is up, or by the cluster at once for an accepted socket.",
+		EventConnected.String():  "Sent by the dialler once the TCP connection is up, or by the cluster at once for an accepted socket, when cluster TLS is off.",
+		EventStartTLS.String():   "Sent instead of connected when cluster TLS is on.",
+		EventSecured.String():    "Sent by the reader when the TLS handshake completed (a failure or the timeout closes the route with TLSHandshakeError instead).",
 		EventDialFailed.String(): "Sent by the dialler when a dial fails and the route may try again: an explicit route always, an implicit one while connect_retries lasts.",
 		EventRetry.String():      "Sent by the dialler when the backoff is over.",
 		EventGiveUp.String():     "Sent by the dialler when an implicit route has used up connect_retries, an explicit route is no longer configured, or the URL is this server's own cluster address.",
 		EventCancel.String():     "Sent by the cluster when the server shuts down or a reload removes the route before it connected.",
 		EventRegistered.String(): "Sent by the reader once the first remote INFO passed the checks (not this server, same cluster name, unique server name, no dedicated account route).",
-		EventClose.String():      "Sent by whoever first decides to close: the reader (EOF, read error, protocol error, -ERR from the peer, CONNECT or INFO refused), the writer (write error or deadline), the ping timer (stale), the auth timer, the cluster (shutdown, RouteRemoved by reload, DuplicateRoute). Later calls only add a skip-flush reason.",
+		EventClose.String():      "Sent by whoever first decides to close: the reader (TLS handshake error or timeout, EOF, read error, protocol error, -ERR from the peer, CONNECT or INFO refused), the writer (write error or deadline), the ping timer (stale), the auth timer, the cluster (shutdown, RouteRemoved by reload, DuplicateRoute). Later calls only add a skip-flush reason.",
 		EventDone.String():       "Sent by the last of the route's reader and writer to return.",
 	},
 	Senders: map[string]string{
 		EventConnected.String():  "dialler, or the accept loop",
+		EventStartTLS.String():   "dialler, or the accept loop",
+		EventSecured.String():    "reader, after the TLS handshake",
 		EventDialFailed.String(): "dialler",
 		EventRetry.String():      "dialler, after the backoff",
 		EventGiveUp.String():     "dialler",
@@ -147,10 +165,11 @@ var Machine = (&machine.Spec{
 	},
 	CallbackDocs: map[string]string{
 		"enter_" + Retrying.String():         "Counts the attempt and computes the backoff the dialler waits.",
-		"enter_" + Handshaking.String():      "Stamps the start time, queues CONNECT (solicited) and this server's route INFO, arms the auth timer (accepted, with cluster authorization) and the first PING (after 1 s plus up to 20%), and starts the writer.",
+		"enter_" + Securing.String():         "Stamps the start time and counts the reader as running (the writer starts with the handshake).",
+		"enter_" + Handshaking.String():      "Stamps the start time (unless securing did), queues CONNECT (solicited) and this server's route INFO (both saying tls_required after securing, the INFO tls_verify too), arms the auth timer (accepted, with cluster authorization; its default is the TLS timeout plus 1 s with cluster TLS, 2 s without) and the first PING (after 1 s plus up to 20%), and starts the writer.",
 		"before_" + EventRegistered.String(): "Registers the route under the remote's server id. A second route to a registered server is refused here: the transition is cancelled, the survivor adopts the newcomer's URL if it was solicited, and the newcomer is closed as DuplicateRoute without reconnect.",
 		"enter_" + Active.String():           "Adds the remote's client URLs to the reference-counted set (unless no_advertise) and updates the clients' INFO, forwards the remote's INFO to the other routes (gossip) by the gossip_mode rules, and sends the remote this server's whole interest (RS+ lines), after which every change of it.",
-		"enter_" + Closing.String():          "Unregisters the route (its URLs leave the client INFO unless a lame-duck INFO removed them already), stops sending it interest and takes the remote's interest out of the router's index, lets stalled producers go, stops its timers, then closes the socket at once for a skip-flush reason or wakes the writer to flush first.",
+		"enter_" + Closing.String():          "Unregisters the route (its URLs leave the client INFO unless a lame-duck INFO removed them already), stops sending it interest and takes the remote's interest out of the router's index, lets stalled producers go, stops its timers, then closes the socket at once for a skip-flush reason or a route still securing, or wakes the writer to flush first.",
 		"enter_" + Closed.String():           "Counts the close reason and decides the reconnect: a solicited route, or the survivor of a duplicate, is started again unless the server is stopping, the route was removed, it led to this server, or another route to the same server is registered.",
 		"leave_state":                        "Records the transition (route id, remote, from, to, event, cause, time) in the cluster's route history and logs it at info level.",
 	},
@@ -178,6 +197,7 @@ var callbacks [][][]string
 func init() {
 	callbacks = compileCallbacks(map[string]callbackFn{
 		"enter_" + Retrying.String():         (*Route).enterRetrying,
+		"enter_" + Securing.String():         (*Route).enterSecuring,
 		"enter_" + Handshaking.String():      (*Route).enterHandshaking,
 		"before_" + EventRegistered.String(): (*Route).beforeRegistered,
 		"enter_" + Active.String():           (*Route).enterActive,

@@ -11,8 +11,9 @@ import (
 
 // wantRoute is the route machine as intended, written out by hand.
 var wantRoute = map[State]map[Event]State{
-	Connecting:  {EventConnected: Handshaking, EventDialFailed: Retrying, EventGiveUp: Closed, EventCancel: Closed},
+	Connecting:  {EventConnected: Handshaking, EventStartTLS: Securing, EventDialFailed: Retrying, EventGiveUp: Closed, EventCancel: Closed},
 	Retrying:    {EventRetry: Connecting, EventCancel: Closed},
+	Securing:    {EventSecured: Handshaking, EventClose: Closing},
 	Handshaking: {EventRegistered: Active, EventClose: Closing},
 	Active:      {EventClose: Closing},
 	Closing:     {EventDone: Closed},

@@ -59,6 +59,7 @@ type Route struct {
 	firstDial   bool          // no connection was ever made for this URL
 
 	nc         net.Conn
+	secured    bool // nc is the TLS connection (cluster TLS)
 	host       string
 	port       int
 	out        []byte // queued output
@@ -260,8 +261,15 @@ func (r *Route) readLoop() {
 		r.prod = conn.NewProducer(sh, true)
 	}
 	buf := make([]byte, 32*1024)
+	received := false
 	for {
 		n, err := r.nc.Read(buf)
+		if n > 0 && !received {
+			received = true
+			if !r.checkFirstByte(buf[0]) {
+				return
+			}
+		}
 		if n > 0 {
 			r.last.Store(time.Now().UnixNano())
 			perr := p.parse(buf[:n], h)
@@ -275,6 +283,7 @@ func (r *Route) readLoop() {
 		}
 		if err != nil {
 			if st := r.State(); st == Handshaking || st == Active {
+				r.logReadError(err, received)
 				if errors.Is(err, io.EOF) {
 					r.Close(conn.ClientClosed)
 				} else {

@@ -27,9 +27,11 @@ import (
 // answered by a responder of the exporting account on another node, the
 // answer coming back through the _R_ reply.
 
-// clusterNode is one process of the accounts cluster.
+// clusterNode is one process of a test cluster: its client URL, its
+// monitoring URL, its route URL and its output.
 type clusterNode struct {
 	name, url, mon, route string
+	out                   *syncBuffer
 }
 
 // startNatsServerNode runs nats-server with conf as a cluster seed.
@@ -60,15 +62,30 @@ func startNatsServerNode(t *testing.T, name, conf string) clusterNode {
 		return poll.Success()
 	}, poll.WithDelay(5*time.Millisecond), poll.WithTimeout(20*time.Second))
 	return clusterNode{name: name, url: ports.Nats[0], mon: ports.Monitoring[0],
-		route: "nats-route://" + strings.TrimPrefix(ports.Cluster[0], "nats://")}
+		route: routeURL(ports.Cluster[0]), out: out}
 }
 
 // startNatsdNode runs natsd with conf, seeded with route.
 func startNatsdNode(t *testing.T, name, conf, route string) clusterNode {
 	t.Helper()
 	p := startNatsd(t, "-c", conf, "-m", "-1", "-n", name, "--cluster", "nats://127.0.0.1:-1", "--cluster_name", "c1", "--routes", route)
+	return natsdNode(p, name)
+}
+
+// natsdNode is the clusterNode of a running natsd process.
+func natsdNode(p *proc, name string) clusterNode {
 	ports := p.ports()
-	return clusterNode{name: name, url: ports.Nats[0], mon: ports.Monitoring[0]}
+	n := clusterNode{name: name, url: ports.Nats[0], mon: ports.Monitoring[0], out: p.out}
+	if len(ports.Cluster) > 0 {
+		n.route = routeURL(ports.Cluster[0])
+	}
+	return n
+}
+
+// routeURL turns the cluster URL of a ports file (nats://, or tls:// with
+// cluster TLS) into a route URL.
+func routeURL(cluster string) string {
+	return "nats-route://" + cluster[strings.Index(cluster, "://")+3:]
 }
 
 // routezSubs returns the subjects node's routes carry interest in, by

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/natsd/natsd/internal/testcert"
 	"github.com/natsd/natsd/lifecycle"
 	"gotest.tools/v3/assert"
 	"gotest.tools/v3/poll"
@@ -89,13 +90,60 @@ cluster {
 	assert.Equal(t, st.Server.Cluster.Username, "", "--cluster without credentials clears them, as nats-server")
 }
 
+// TestClusterTLSBlock: cluster { tls {} } with nats-server's keys; the
+// timeout as a duration or seconds; handshake_first read and without
+// effect (a route's handshake always comes first).
+func TestClusterTLSBlock(t *testing.T) {
+	certs := testcert.Write(t)
+	for _, tc := range []struct {
+		timeout string
+		want    time.Duration
+	}{{"3", 3 * time.Second}, {"0.5", 500 * time.Millisecond}, {`"250ms"`, 250 * time.Millisecond}} {
+		conf := writeConf(t, `
+cluster {
+  name: c1
+  port: 6222
+  tls {
+    cert_file: "`+certs.RouteCert+`"
+    key_file: "`+certs.RouteKey+`"
+    ca_file: "`+certs.CA+`"
+    verify: true
+    timeout: `+tc.timeout+`
+    handshake_first: true
+  }
+}
+`)
+		_, st, err := parse(t, "-c", conf)
+		assert.NilError(t, err)
+		c := st.Server.Cluster
+		assert.Equal(t, c.TLS, true)
+		assert.Equal(t, c.TLSCert, certs.RouteCert)
+		assert.Equal(t, c.TLSKey, certs.RouteKey)
+		assert.Equal(t, c.TLSCACert, certs.CA)
+		assert.Equal(t, c.TLSVerify, true)
+		assert.Equal(t, c.TLSTimeout, tc.want)
+		assert.Equal(t, st.Server.TLS, false, "the cluster's tls {} is not the clients'")
+	}
+}
+
 // TestClusterConfigRefusals: what natsd cannot do is one line naming the
 // option, never a warning followed by a start.
 func TestClusterConfigRefusals(t *testing.T) {
 	cases := []struct {
 		name, conf, want string
 	}{
-		{"tls", "cluster { name: c1, port: 6222, tls { cert_file: a, key_file: b } }", "cluster.tls: TLS on routes is not supported by natsd"},
+		{"tls certificate missing", "cluster { name: c1, port: 6222, tls { cert_file: /nonexistent/a.pem, key_file: /nonexistent/b.pem } }", "cluster.tls: load certificate /nonexistent/a.pem and key /nonexistent/b.pem"},
+		{"tls without key", "cluster { name: c1, port: 6222, tls { cert_file: a.pem } }", "cluster.tls: missing 'key_file' in TLS configuration"},
+		{"tls without certificate", "cluster { name: c1, port: 6222, tls { ca_file: ca.pem } }", "cluster.tls: a certificate and its key are required"},
+		{"tls pinned_certs", "cluster { name: c1, port: 6222, tls {\n cert_file: a\n pinned_certs: [] } }", "conf:3: cluster tls pinned_certs is not supported by natsd"},
+		{"tls cert_store", "cluster { name: c1, port: 6222, tls { cert_store: WindowsCurrentUser } }", "cluster tls cert_store is not supported by natsd"},
+		{"tls ocsp_peer", "cluster { name: c1, port: 6222, tls { ocsp_peer: true } }", "cluster tls ocsp_peer is not supported by natsd"},
+		{"tls insecure", "cluster { name: c1, port: 6222, tls { insecure: true } }", "cluster tls insecure is not supported by natsd"},
+		{"tls verify_and_map", "cluster { name: c1, port: 6222, tls { verify_and_map: true } }", "cluster tls verify_and_map (route authentication by certificate) is not supported by natsd"},
+		{"tls handshake_first fallback", "cluster { name: c1, port: 6222, tls { handshake_first: auto } }", "cluster tls handshake_first auto (handshake_first fallback) is not supported by natsd"},
+		{"tls unknown key", "cluster { name: c1, port: 6222, tls { cert: a } }", `unknown field "cert"`},
+		{"tls verify not a boolean", "cluster { name: c1, port: 6222, tls { verify: yes_please } }", "verify: expected a boolean"},
+		{"tls not a block", "cluster { name: c1, port: 6222, tls: true }", "cluster tls: expected a block"},
 		{"pool", "cluster { name: c1, port: 6222, pool_size: 3 }", "cluster.pool_size: natsd speaks only the unpooled route protocol"},
 		{"compression", "cluster { name: c1, port: 6222, compression: s2_auto }", `cluster.compression: natsd does not compress routes; "s2_auto" is not supported`},
 		{"compression on", "cluster { name: c1, port: 6222, compression: true }", `cluster.compression`},

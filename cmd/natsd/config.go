@@ -298,32 +298,6 @@ var unsupportedOptions = map[string]string{
 	"no_fast_producer_stall":  "",
 }
 
-// setHandshakeFirst reads tls { handshake_first }: a boolean, or "true",
-// "on", "false", "off". nats-server's fallback forms ("auto" or a delay,
-// which let a client that does not start TLS go on in the clear after a
-// wait) are refused by name.
-func setHandshakeFirst(s *settings, e entry) error {
-	switch v := e.v.(type) {
-	case bool:
-		s.Server.TLSHandshakeFirst = v
-		return nil
-	case string:
-		switch strings.ToLower(v) {
-		case "true", "on":
-			s.Server.TLSHandshakeFirst = true
-			return nil
-		case "false", "off":
-			s.Server.TLSHandshakeFirst = false
-			return nil
-		}
-		if _, err := time.ParseDuration(v); err == nil || strings.EqualFold(v, "auto") || strings.EqualFold(v, "auto_fallback") {
-			return (&entry{key: "tls " + e.key + " " + v, file: e.file, line: e.line}).unsupported("handshake_first fallback")
-		}
-		return fmt.Errorf("field %q's value %q is invalid", e.key, v)
-	}
-	return fmt.Errorf("field %q should be a boolean or a string, got %T", e.key, e.v)
-}
-
 // setHostPort reads "host:port" into a host and a port option.
 func setHostPort(fields func(*settings) (*string, *int)) func(*settings, any) error {
 	return func(s *settings, v any) error {
@@ -343,65 +317,6 @@ func setHostPort(fields func(*settings) (*string, *int)) func(*settings, any) er
 		*h, *pp = host, p
 		return nil
 	}
-}
-
-// setTLSBlock reads nats-server's tls {} block; its presence turns TLS on.
-// A key of nats-server's block that natsd does not implement is refused,
-// naming it.
-func setTLSBlock(s *settings, v any) error {
-	block, ok := v.(map[string]any)
-	if !ok {
-		return fmt.Errorf("expected a block, got %s", describe(v))
-	}
-	s.Server.TLS = true
-	for _, e := range entries(block, "", 0) {
-		var err error
-		switch e.name {
-		case "cert_file":
-			s.Server.TLSCert, err = asString(e.v)
-		case "key_file":
-			s.Server.TLSKey, err = asString(e.v)
-		case "ca_file":
-			s.Server.TLSCACert, err = asString(e.v)
-		case "verify":
-			err = setBool(func(s *settings) *bool { return &s.Server.TLSVerify })(s, e.v)
-		case "timeout":
-			err = setDuration(func(s *settings) *time.Duration { return &s.Server.TLSTimeout })(s, e.v)
-			if f, ok := e.v.(float64); ok && err != nil {
-				s.Server.TLSTimeout, err = time.Duration(f*float64(time.Second)), nil
-			}
-		case "verify_and_map":
-			err = setBool(func(s *settings) *bool { return &s.Server.Auth.TLSMap })(s, e.v)
-			if s.Server.Auth.TLSMap {
-				s.Server.TLSVerify = true
-			}
-		case "handshake_first", "first", "immediate":
-			err = setHandshakeFirst(s, e)
-		default:
-			if _, known := unsupportedTLSOptions[e.name]; known {
-				return (&entry{key: "tls " + e.key, file: e.file, line: e.line}).unsupported("")
-			}
-			if e.used {
-				continue
-			}
-			return e.unknownField()
-		}
-		if err != nil {
-			return e.errAt(err)
-		}
-	}
-	return nil
-}
-
-// unsupportedTLSOptions are the keys of nats-server's tls {} block that
-// natsd does not implement.
-var unsupportedTLSOptions = map[string]bool{
-	"insecure": true, "verify_cert_and_check_known_urls": true,
-	"allow_insecure_cipher_suites": true, "cipher_suites": true, "curve_preferences": true,
-	"connection_rate_limit": true, "pinned_certs": true, "cert_store": true,
-	"cert_match_by": true, "cert_match": true, "ca_certs_match": true,
-	"cert_match_skip_invalid": true, "ocsp_peer": true, "certs": true, "certificates": true,
-	"min_version": true,
 }
 
 func setString(field func(*settings) *string) func(*settings, any) error {

@@ -33,8 +33,7 @@ func init() {
 }
 
 // setClusterBlock reads nats-server's cluster { } block. Options natsd does
-// not implement are errors naming them; tls is read so that validation can
-// refuse it with its own message.
+// not implement are errors naming them.
 func setClusterBlock(s *settings, v any) error {
 	block, ok := v.(map[string]any)
 	if !ok {
@@ -79,7 +78,7 @@ func setClusterBlock(s *settings, v any) error {
 				return err
 			}
 		case "tls":
-			co.TLS = true
+			err = setClusterTLS(s, raw)
 		case "ping_interval":
 			err = setDuration(func(s *settings) *time.Duration { return &s.Server.Cluster.PingInterval })(s, raw)
 		case "ping_max":

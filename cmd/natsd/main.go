@@ -205,6 +205,9 @@ func buildSettings(cli *CLI) (*settings, []string, error) {
 	if err == nil {
 		_, err = lifecycle.TLSConfig(&o)
 	}
+	if err == nil {
+		_, err = lifecycle.ClusterTLSConfig(&o)
+	}
 	if err != nil {
 		if cli.Config != "" {
 			return nil, nil, fmt.Errorf("config file %s: %w", cli.Config, err)

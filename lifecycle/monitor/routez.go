@@ -36,13 +36,17 @@ type RouteSource interface {
 
 // ClusterVarz is /varz's cluster section, with nats-server's field names
 // (ClusterOptsVarz). PoolSize is -1: natsd's routes are unpooled, as a
-// nats-server's with pool_size -1.
+// nats-server's with pool_size -1. TLSRequired and TLSVerify are both set
+// with cluster TLS, as nats-server sets them.
 type ClusterVarz struct {
 	Name        string   `json:"name,omitempty"`
 	Host        string   `json:"addr,omitempty"`
 	Port        int      `json:"cluster_port,omitempty"`
 	AuthTimeout float64  `json:"auth_timeout,omitempty"`
 	URLs        []string `json:"urls,omitempty"`
+	TLSTimeout  float64  `json:"tls_timeout,omitempty"`
+	TLSRequired bool     `json:"tls_required,omitempty"`
+	TLSVerify   bool     `json:"tls_verify,omitempty"`
 	PoolSize    int      `json:"pool_size,omitempty"`
 }
 

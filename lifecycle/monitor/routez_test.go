@@ -39,7 +39,7 @@ func newFakeCluster() *fakeCluster {
 		RTT: 1500 * time.Microsecond, Pending: 10, InMsgs: 1, OutMsgs: 2, InBytes: 3, OutBytes: 4,
 		Subs: []string{"bar", "foo"}, Compression: "off", State: route.Active,
 	}}
-	f.states = []int64{0, 1, 0, 1, 0, 4}
+	f.states = []int64{0, 1, 0, 0, 1, 0, 4}
 	f.closed = make([]int64, conn.NumClosedStates+1)
 	f.closed[conn.DuplicateRoute] = 3
 	f.closed[conn.RouteRemoved] = 1
@@ -108,7 +108,7 @@ func TestLifecyclezRoutes(t *testing.T) {
 	lz := newMonitor(newFakeCluster()).Lifecyclez()
 	assert.Assert(t, lz.Routes != nil)
 	assert.DeepEqual(t, lz.Routes.States, map[string]int64{
-		"connecting": 0, "retrying": 1, "handshaking": 0, "active": 1, "closing": 0, "closed": 4})
+		"connecting": 0, "retrying": 1, "securing": 0, "handshaking": 0, "active": 1, "closing": 0, "closed": 4})
 	assert.DeepEqual(t, lz.Routes.ClosedReasons, map[string]int64{"Duplicate Route": 3, "Route Removed": 1})
 	assert.Equal(t, len(lz.Routes.Transitions), 1)
 	assert.Assert(t, slices.Contains(keys(t, lz.Routes.Transitions[0]), "rid"))
