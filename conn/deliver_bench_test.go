@@ -11,7 +11,8 @@ import (
 type quietRouter struct{}
 
 func (quietRouter) InterestChanged(string, string, string, int) {}
-func (quietRouter) Forward(*Outgoing) int                       { return 0 }
+func (quietRouter) Plan(*Outgoing) bool                         { return false }
+func (quietRouter) Send(*Outgoing) int                          { return 0 }
 
 // BenchmarkOnPubQueue is a whole PUB of 16 bytes, from the parser's
 // callback to the queued MSG, to one plain subscriber or to one member of
