@@ -16,7 +16,7 @@ import (
 type Transform struct {
 	identity bool
 	literal  string     // the destination, when it has no wildcard
-	src      []string   // source tokens
+	src      []string   // source tokens (kept for Reverse)
 	dst      []dstToken // destination tokens
 }
 
@@ -85,7 +85,7 @@ func NewTransform(src, dst string) (Transform, error) {
 		}
 	}
 	if literal {
-		return Transform{literal: dst}, nil
+		return Transform{literal: dst, src: st}, nil
 	}
 	for i, u := range used {
 		if !u {

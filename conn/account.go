@@ -12,11 +12,13 @@ import (
 )
 
 // Account is one account at run time: a subject space of its own. Its
-// index holds the subscriptions of its clients and the internal
-// subscriptions of imports (which forward what they match into another
-// account, see imports.go); a message published in an account is matched
-// against that account's index only, so it never reaches another account
-// except through an import.
+// index holds the subscriptions of its clients, the internal
+// subscriptions of service imports and responses (which forward what they
+// match into another account, see imports.go) and the shadows of other
+// accounts' subscriptions that take this account's exported streams; a
+// message published in an account is matched against that account's
+// index only, so it never reaches another account except through an
+// import.
 //
 // Every subscription enters and leaves an index through [Account.insert]
 // and [Account.remove], the one place where interest in an account
@@ -36,13 +38,23 @@ type Account struct {
 	// internal subscription on replyPrefix+">" routes the answers back.
 	replyPrefix string
 
+	// streams are the account's stream imports (nil: none), replaced as a
+	// whole on reload; hadStreams is set once it ever had some, so that
+	// the subscriptions of an account that never imported a stream are
+	// removed without looking for shadows.
+	streams    atomic.Pointer[[]*streamImport]
+	hadStreams atomic.Bool
+	// shadowMu guards the shadows of the account's subscriptions
+	// (Subscription.shadows, shadowsOf, gone).
+	shadowMu sync.Mutex
+
 	mu sync.Mutex
 	// pending are the requests this account's services were sent through
 	// imports and have not answered yet, by their _R_ reply subject.
 	pending   map[string]*pendingReply
 	sweepAt   int
 	respSub   *Subscription   // the internal subscription on replyPrefix+">", or nil
-	importSub []*Subscription // the internal subscriptions this account's imports placed
+	importSub []*Subscription // the internal subscriptions this account's service imports placed
 }
 
 // pendingReply is where the answer to one imported request goes.
@@ -61,7 +73,9 @@ func newAccount(name string) *Account {
 }
 
 // insert adds s to the account's index and makes it the subscription's
-// account; the cluster learns of the new interest.
+// account; the cluster learns of the new interest. A subscription that
+// takes the account's stream imports gets its shadows in the exporting
+// accounts (shadow.go).
 func (a *Account) insert(s *Subscription) error {
 	s.acc = a
 	if err := a.Index.Insert(s.subject, s.queue, s); err != nil {
@@ -70,14 +84,23 @@ func (a *Account) insert(s *Subscription) error {
 	if a.router != nil && s.routed() {
 		a.router.InterestChanged(a.name, s.subject, s.queue, 1)
 	}
+	if a.streams.Load() != nil && s.shadowable() {
+		a.shadow(s)
+	}
 	return nil
 }
 
-// remove takes s out of the account's index; the cluster learns that the
-// interest left.
+// remove takes s out of the account's index, and its shadows out of the
+// exporting accounts; the cluster learns that the interest left.
 func (a *Account) remove(s *Subscription) {
-	if a.Index.Remove(s.subject, s.queue, s) == nil && a.router != nil && s.routed() {
+	if a.Index.Remove(s.subject, s.queue, s) != nil {
+		return
+	}
+	if a.router != nil && s.routed() {
 		a.router.InterestChanged(a.name, s.subject, s.queue, -1)
+	}
+	if a.hadStreams.Load() && s.shadowable() {
+		a.unshadow(s)
 	}
 }
 
@@ -157,21 +180,34 @@ func NewAccounts(cfg account.Config, system string, globalIndex *subject.Index[*
 	if system != "" {
 		r.system = get(system)
 	}
-	// Take the old imports out, then place the new ones: for a moment
-	// during a reload nothing is forwarded, and nothing twice.
+	// Take the old service imports out, then place the new ones: for a
+	// moment during a reload nothing is forwarded, and nothing twice.
 	if prev != nil {
 		for _, a := range prev.order {
 			a.clearImports()
 		}
 	}
+	streams := make(map[*Account][]*streamImport)
 	for _, ac := range cfg.Accounts {
-		if err := r.placeImports(cfg, ac); err != nil {
+		if err := r.placeImports(cfg, ac, streams); err != nil {
 			return nil, err
 		}
 		for _, e := range ac.Exports {
 			if e.Kind == account.Service {
 				r.byName[ac.Name].ensureResponses()
 				break
+			}
+		}
+	}
+	// Every account gets its new stream imports (an account no longer
+	// configured, none), and its subscriptions their shadows for them.
+	for _, a := range r.order {
+		a.setStreams(streams[a])
+	}
+	if prev != nil {
+		for _, a := range prev.order {
+			if r.byName[a.name] != a {
+				a.setStreams(nil)
 			}
 		}
 	}
@@ -185,8 +221,9 @@ func NewAccounts(cfg account.Config, system string, globalIndex *subject.Index[*
 	return r, nil
 }
 
-// placeImports adds the internal subscriptions of ac's imports.
-func (r *Accounts) placeImports(cfg account.Config, ac account.Account) error {
+// placeImports adds the internal subscriptions of ac's service imports
+// and collects its stream imports into streams.
+func (r *Accounts) placeImports(cfg account.Config, ac account.Account, streams map[*Account][]*streamImport) error {
 	importer := r.byName[ac.Name]
 	for _, im := range ac.Imports {
 		exporter := r.byName[im.Account]
@@ -198,20 +235,20 @@ func (r *Accounts) placeImports(cfg account.Config, ac account.Account) error {
 		if err != nil {
 			return err
 		}
-		h := &importHop{kind: hopStream, from: importer, to: importer, tr: tr}
-		s := &Subscription{subject: im.Subject, sid: "import", imp: h}
-		where := exporter
-		if im.Kind == account.Service {
-			exp := expCfg.Authorizes(account.Service, im.Subject, ac.Name)
-			if exp == nil {
-				return fmt.Errorf("Error adding service import %q: service import not authorized", im.Subject)
-			}
-			h.kind, h.to, h.share = hopService, exporter, im.Share
-			h.rt, h.threshold = exp.Response, exp.ResponseThreshold()
-			s.subject = im.LocalSubject()
-			where = importer
+		if im.Kind == account.Stream {
+			streams[importer] = append(streams[importer], &streamImport{
+				exporter: exporter, from: im.Subject, to: im.LocalSubject(), tr: tr, rev: tr.Reverse(),
+			})
+			continue
 		}
-		if err := where.insert(s); err != nil {
+		exp := expCfg.Authorizes(account.Service, im.Subject, ac.Name)
+		if exp == nil {
+			return fmt.Errorf("Error adding service import %q: service import not authorized", im.Subject)
+		}
+		h := &importHop{kind: hopService, from: importer, to: exporter, tr: tr, share: im.Share,
+			rt: exp.Response, threshold: exp.ResponseThreshold()}
+		s := &Subscription{subject: im.LocalSubject(), sid: "import", imp: h}
+		if err := importer.insert(s); err != nil {
 			return err
 		}
 		importer.mu.Lock()
@@ -222,7 +259,7 @@ func (r *Accounts) placeImports(cfg account.Config, ac account.Account) error {
 }
 
 // clearImports removes the internal subscriptions of the account's
-// imports from wherever they were placed.
+// service imports.
 func (a *Account) clearImports() {
 	a.mu.Lock()
 	subs := a.importSub

@@ -32,14 +32,16 @@ func (c *Conn) publish(subj, reply []byte, hdrLen int, msg []byte) {
 // deliverIn delivers a message published (or forwarded, after hops
 // imports) in account acc to its matching subscriptions and returns the
 // number of deliveries. With toRoutes, a local producer's message also
-// goes to the routes with interest (counted once per route), and a queue
-// group another server was chosen for is skipped here.
+// goes to the routes with interest (counted once per route): a queue group
+// another server was chosen for is skipped here, and one whose local
+// members all failed goes to another server's member.
 func (c *Conn) deliverIn(acc *Account, subj, reply []byte, hdrLen int, msg []byte, hops int, toRoutes bool) int {
 	r := acc.Index.Match(bytesToString(subj))
 	delivered := 0
-	var taken []bool
-	if rt := c.sh.Router; rt != nil && toRoutes && !c.fromRoute {
-		delivered, taken = c.toRoutes(rt, acc, r.Queues, subj, reply, hdrLen, msg, hops)
+	rt := c.sh.Router
+	var m *Outgoing
+	if rt != nil && toRoutes && !c.fromRoute {
+		m = c.planRoutes(rt, acc, r.Queues, subj, reply, hdrLen, msg, hops)
 	}
 	for _, s := range r.Plain {
 		if s.imp != nil {
@@ -51,19 +53,26 @@ func (c *Conn) deliverIn(acc *Account, subj, reply []byte, hdrLen int, msg []byt
 		}
 	}
 	for i, group := range r.Queues {
-		if taken != nil && taken[i] {
+		if m != nil && m.Taken[i] {
 			continue
 		}
-		if c.deliverQueue(group, subj, reply, hdrLen, msg) {
+		if c.deliverQueue(group, subj, reply, hdrLen, msg, hops) {
 			delivered++
+		} else if m != nil {
+			m.Fallback = append(m.Fallback, group[0].queue)
 		}
+	}
+	if m != nil {
+		delivered += c.sendRoutes(rt, m, hops)
 	}
 	return delivered
 }
 
 // deliverQueue delivers a message to one member of a queue group, starting
-// at a random member and going on to the next while a delivery fails.
-func (c *Conn) deliverQueue(group []*Subscription, subj, reply []byte, hdrLen int, msg []byte) bool {
+// at a random member and going on to the next while a delivery fails. A
+// member may be a shadow (a subscription of an importing account), which
+// takes no message that already crossed an import.
+func (c *Conn) deliverQueue(group []*Subscription, subj, reply []byte, hdrLen int, msg []byte, hops int) bool {
 	if len(group) == 0 {
 		return false
 	}
@@ -72,7 +81,14 @@ func (c *Conn) deliverQueue(group []*Subscription, subj, reply []byte, hdrLen in
 		start = c.pick(len(group))
 	}
 	for i := range group {
-		if c.deliver(group[(start+i)%len(group)], subj, reply, hdrLen, msg) {
+		s := group[(start+i)%len(group)]
+		if s.imp != nil {
+			if c.forward(s.imp, subj, reply, hdrLen, msg, hops) > 0 {
+				return true
+			}
+			continue
+		}
+		if c.deliver(s, subj, reply, hdrLen, msg) {
 			return true
 		}
 	}

@@ -28,9 +28,14 @@
 //
 // In a cluster, [Shared.Router] (router.go) is told every change of an
 // account's interest by [Account] insert and remove, and is handed each
-// local producer's message after its local match; it may take queue
-// groups away from local delivery (the cluster-wide choice) and names the
-// route writers the reader wakes at the end of its read. A [Producer]
+// local producer's message twice: after its local match ([Router.Plan]:
+// it may take queue groups away from local delivery, the cluster-wide
+// choice) and after the local delivery ([Router.Send]: the routes get the
+// message, and a group whose local members all failed goes to another
+// server's member); it names the route writers the reader wakes at the
+// end of its read. A stream import is a shadow of each importing
+// subscription in the exporting account (shadow.go), so its interest and
+// its queue groups are the exporter's in the cluster. A [Producer]
 // (producer.go) delivers like a client's reader for what is not a socket
 // client: a route's reader (local subscribers only: one hop) or an
 // internal client; [Account.Subscribe] gives the latter its internal

@@ -12,9 +12,10 @@ import (
 type hopKind int
 
 const (
-	// hopStream delivers a message of the exporting account to the
-	// importing account's subscribers, under the import's subject.
-	hopStream hopKind = iota
+	// hopShadow delivers a message of the exporting account to the
+	// importing subscription a shadow stands for, under the import's
+	// subject (stream imports, see shadow.go).
+	hopShadow hopKind = iota
 	// hopService delivers a request of the importing account to the
 	// exporting account's responders, with a reply subject of the
 	// exporter's (_R_.) and the Nats-Request-Info header.
@@ -30,7 +31,8 @@ const (
 // importHop is the forwarding rule of an internal subscription.
 type importHop struct {
 	kind      hopKind
-	from, to  *Account // the importing account; where the message goes
+	from, to  *Account      // the importing account; where the message goes
+	orig      *Subscription // hopShadow: the subscription it stands for
 	tr        account.Transform
 	share     bool // services: the full client information
 	rt        account.ResponseType
@@ -43,20 +45,33 @@ type importHop struct {
 const maxHops = 8
 
 // forward passes a message matched by an import's internal subscription on
-// and returns the number of deliveries. Stream imports do not chain: a
-// message that already crossed an import is not forwarded by a stream
-// import again.
+// and returns the number of deliveries. A shadow delivers to its
+// subscription only, not to the importing account's other subscriptions
+// or imports (so stream imports do not chain), and not a message that
+// already crossed an import (as nats-server: a message a service import
+// brought into an account is not passed on to its exported streams).
 func (c *Conn) forward(h *importHop, subj, reply []byte, hdrLen int, msg []byte, hops int) int {
 	if hops >= maxHops {
 		return 0
 	}
 	switch h.kind {
-	case hopStream:
+	case hopShadow:
 		if hops > 0 {
 			return 0
 		}
-		local := []byte(h.tr.Apply(string(subj)))
-		return c.deliverIn(h.to, local, reply, hdrLen, msg, hops+1, false)
+		local := subj
+		if !h.tr.Identity() {
+			local = []byte(h.tr.Apply(string(subj)))
+		}
+		s := h.orig
+		if s.imp != nil { // an internal subscription
+			s.imp.recv(local, reply, headerOf(hdrLen, msg), msg[max(hdrLen, 0):])
+			return 1
+		}
+		if c.deliver(s, local, reply, hdrLen, msg) {
+			return 1
+		}
+		return 0
 	case hopService:
 		remote := []byte(h.tr.Apply(string(subj)))
 		var nr []byte

@@ -76,12 +76,16 @@ func TestNewAccountsKeepsAccountsOnRebuild(t *testing.T) {
 	r1, err := NewAccounts(cfg, "$SYS", nil, nil, nil)
 	assert.NilError(t, err)
 	assert.Assert(t, r1.Global() != nil && r1.System() != nil && r1.Lookup("A") != nil)
-	assert.Equal(t, r1.Lookup("A").Index.Count(), 1, "B's stream import listens in A")
+	assert.Equal(t, r1.Lookup("A").Index.Count(), 0, "no subscription of B yet, no shadow in A")
+	_, err = r1.Lookup("B").SubscribeInternal("a.e.x", "1", func(_, _, _, _ []byte) {})
+	assert.NilError(t, err)
+	assert.Equal(t, r1.Lookup("A").Index.Count(), 1, "the shadow of B's subscription listens in A")
 	cfg.Accounts[1].Imports = nil
 	r2, err := NewAccounts(cfg, "$SYS", nil, r1, nil)
 	assert.NilError(t, err)
 	assert.Assert(t, r2.Lookup("A") == r1.Lookup("A"), "an account that remains is the same value")
-	assert.Equal(t, r2.Lookup("A").Index.Count(), 0, "the removed import's subscription is gone")
+	assert.Equal(t, r2.Lookup("A").Index.Count(), 0, "the removed import's shadow is gone")
+	assert.Equal(t, r2.Lookup("B").Index.Count(), 1, "the subscription stays")
 	var names []string
 	r2.Range(func(a *Account) bool { names = append(names, a.Name()); return true })
 	assert.DeepEqual(t, names, []string{"$G", "A", "B", "$SYS"})

@@ -57,11 +57,20 @@ func (a *Account) Interested(subject string) bool {
 		}
 	}
 	for _, s := range r.Plain {
-		if s.imp == nil || s.imp.kind != hopInternal {
+		if !s.internal() {
 			return true
 		}
 	}
 	return false
+}
+
+// internal reports whether s hands its messages to the server itself: an
+// internal subscription, or the shadow of one.
+func (s *Subscription) internal() bool {
+	if s.imp != nil && s.imp.kind == hopShadow {
+		s = s.imp.orig
+	}
+	return s.imp != nil && s.imp.kind == hopInternal
 }
 
 // Internal is the server's own client: it publishes messages into

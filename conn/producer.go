@@ -58,8 +58,11 @@ var ErrUnknownAccount = errors.New("unknown account")
 // DeliverRouted delivers a message another server sent (RMSG or HMSG) in
 // the account named account: to every matching plain subscription (and
 // through the imports), and to exactly one local member of each queue
-// group in queues, the groups the sending server chose this one for. It
-// never goes to a route. It returns the number of deliveries.
+// group in queues, the groups the sending server chose this one for. A
+// listed group of which no local member took it (none left, or all
+// failed) goes on to a member on another server, as nats-server passes it
+// on; nothing else goes to a route. It returns the number of deliveries
+// (a route counts once).
 func (p *Producer) DeliverRouted(account, subj, reply []byte, hdrLen int, msg []byte, queues [][]byte) (int, error) {
 	c := &p.c
 	c.readIn++
@@ -82,12 +85,25 @@ func (p *Producer) DeliverRouted(account, subj, reply []byte, hdrLen int, msg []
 			delivered++
 		}
 	}
-	if len(queues) > 0 {
-		for _, group := range r.Queues {
-			if len(group) > 0 && listed(queues, group[0].queue) && c.deliverQueue(group, subj, reply, hdrLen, msg) {
-				delivered++
-			}
+	var m *Outgoing
+	for i, q := range queues {
+		if listed(queues[:i], bytesToString(q)) {
+			continue
 		}
+		if group := groupNamed(r.Queues, q); group != nil && c.deliverQueue(group, subj, reply, hdrLen, msg, 0) {
+			delivered++
+			continue
+		}
+		if c.sh.Router == nil {
+			continue
+		}
+		if m == nil {
+			m = c.outgoing(acc, subj, reply, hdrLen, msg, 0)
+		}
+		m.Fallback = append(m.Fallback, string(q))
+	}
+	if m != nil {
+		delivered += c.sendRoutes(c.sh.Router, m, 0)
 	}
 	c.readOut += int64(delivered)
 	c.readOutBytes += int64(delivered * len(msg))
@@ -102,6 +118,16 @@ func listed(names [][]byte, name string) bool {
 		}
 	}
 	return false
+}
+
+// groupNamed returns the queue group of r named name, or nil.
+func groupNamed(groups [][]*Subscription, name []byte) []*Subscription {
+	for _, g := range groups {
+		if len(g) > 0 && g[0].queue == string(name) {
+			return g
+		}
+	}
+	return nil
 }
 
 // Flush ends a batch (one read of a route): it wakes the writers of every

@@ -11,13 +11,16 @@ import (
 	"gotest.tools/v3/assert"
 )
 
-// fakeRouter records what the connections tell the cluster; its Forward
-// takes the queue groups named in take and counts as one route.
+// fakeRouter records what the connections tell the cluster; its Plan
+// takes the queue groups named in take, its Send counts as one route
+// (none when told gone) and records the fallbacks.
 type fakeRouter struct {
-	mu       sync.Mutex
-	changes  []string
-	forwards []string
-	take     map[string]bool
+	mu        sync.Mutex
+	changes   []string
+	forwards  []string
+	fallbacks []string
+	take      map[string]bool
+	gone      bool // the route is closing: Send returns the groups taken
 }
 
 func (f *fakeRouter) InterestChanged(acc, subject, queue string, delta int) {
@@ -26,15 +29,30 @@ func (f *fakeRouter) InterestChanged(acc, subject, queue string, delta int) {
 	f.changes = append(f.changes, fmt.Sprintf("%s %s %q %+d", acc, subject, queue, delta))
 }
 
-func (f *fakeRouter) Forward(m *Outgoing) int {
+func (f *fakeRouter) Plan(m *Outgoing) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.forwards = append(f.forwards, m.Account.Name()+" "+string(m.Subject)+" "+string(m.Reply))
 	for i, g := range m.Queues {
 		if f.take[g[0].Queue()] {
 			m.Taken[i] = true
 		}
 	}
+	return true
+}
+
+func (f *fakeRouter) Send(m *Outgoing) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fallbacks = append(f.fallbacks, m.Fallback...)
+	if f.gone {
+		for i, taken := range m.Taken {
+			if taken {
+				m.Returned = append(m.Returned, i)
+			}
+		}
+		return 0
+	}
+	f.forwards = append(f.forwards, m.Account.Name()+" "+string(m.Subject)+" "+string(m.Reply))
 	return 1
 }
 
@@ -66,8 +84,9 @@ func routedConn(t *testing.T, sh *Shared) *Conn {
 }
 
 // Every change of interest reaches the router: clients' subscriptions,
-// stream imports and service responses, not a service import's own
-// subscription; a closed connection's subscriptions leave.
+// their shadows in the accounts whose streams they import, and service
+// responses, not a service import's own subscription; a closed
+// connection's subscriptions leave.
 func TestInterestReachesTheRouter(t *testing.T) {
 	rt := &fakeRouter{}
 	cfg := account.Config{Accounts: []account.Account{
@@ -79,9 +98,16 @@ func TestInterestReachesTheRouter(t *testing.T) {
 	}}
 	sh := routedShared(t, rt, cfg)
 	changes := rt.takeChanges()
-	assert.Equal(t, len(changes), 2, "%v", changes)
+	assert.Equal(t, len(changes), 1, "%v", changes)
 	assert.Assert(t, strings.HasPrefix(changes[0], "A _R_."), "the service responses: %s", changes[0])
-	assert.Equal(t, changes[1], `A e.> "" +1`, "the stream import's subscription, in the exporter")
+
+	b := routedConn(t, sh)
+	b.auth.acc = sh.accounts().Lookup("B")
+	assert.NilError(t, (*protoHandler)(b).OnSub([]byte("a.e.x"), []byte("q"), []byte("1")))
+	// The shadow, in the exporter.
+	assert.DeepEqual(t, rt.takeChanges(), []string{`B a.e.x "q" +1`, `A e.x "q" +1`})
+	assert.NilError(t, (*protoHandler)(b).OnUnsub([]byte("1"), 0))
+	assert.DeepEqual(t, rt.takeChanges(), []string{`B a.e.x "q" -1`, `A e.x "q" -1`})
 
 	c := routedConn(t, sh)
 	h := (*protoHandler)(c)

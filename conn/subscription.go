@@ -4,7 +4,10 @@ import "sync/atomic"
 
 // Subscription is one SUB of one connection, as stored in the subject index
 // of its account; or, with imp set and no connection, the internal
-// subscription of an import or of the server itself ([Account.SubscribeInternal]).
+// subscription of an import or of the server itself ([Account.SubscribeInternal]);
+// or, with imp set and the connection of the subscription it stands for,
+// the shadow of a subscription in an account that exports it a stream
+// (shadow.go).
 type Subscription struct {
 	conn    *Conn
 	acc     *Account   // the account whose index holds it
@@ -19,6 +22,14 @@ type Subscription struct {
 	// filter is set when the subscriber's deny list may refuse some of the
 	// subjects this subscription matches: each delivery is then checked.
 	filter atomic.Bool
+
+	// shadows stand for this subscription in the accounts whose streams
+	// its account imports, made for the import list shadowsOf; gone is set
+	// once it left its index. All three are guarded by its account's
+	// shadowMu.
+	shadows   []*Subscription
+	shadowsOf *[]*streamImport
+	gone      bool
 }
 
 // Conn returns the connection that owns the subscription.

@@ -42,7 +42,7 @@
 //
 //   - Local interest: every change of an account's interest (conn's
 //     Account.insert and remove: SUB, UNSUB, auto-unsubscribe, a closed
-//     connection, imports, internal subscriptions) is counted per
+//     connection, shadows and imports, internal subscriptions) is counted per
 //     (account, subject, queue) under the router's lock, and the lines go
 //     to every active route under that same lock, so each route sees the
 //     changes in order: RS+ on 0→1 and RS- on 1→0 for plain interest, RS+
@@ -55,24 +55,33 @@
 //     account this server does not have is dropped, as nats-server drops
 //     it with a static resolver.
 //   - Publishing: after its local match, a local producer's message is
-//     handed to [Router.Forward] (one nil check without a cluster). For
+//     handed to [Router.Plan] (one nil check without a cluster). For
 //     every queue group one member is chosen in the whole cluster, local
-//     members weighing 1 and a route its RS+ weight, as nats-server does;
-//     each route with interest gets one RMSG (HMSG) listing the groups it
-//     was chosen for, and the groups taken are skipped locally. A route's
-//     writer is woken once per read of the producer, and a backed-up route
-//     stalls its producers like a slow client does.
+//     members weighing 1 and a route its RS+ weight, as nats-server does,
+//     and the groups taken are skipped locally. Once the producer has
+//     delivered locally, [Router.Send] gives each route with interest one
+//     RMSG (HMSG) listing the groups it was chosen for, and also the
+//     groups whose chosen local members all failed (closed, the publisher
+//     itself with echo off, a delivery its permissions deny) to a member
+//     on another server, as nats-server falls back to a remote member. A
+//     route's writer is woken once per read of the producer, and a
+//     backed-up route stalls its producers like a slow client does.
 //   - Delivery: a route's reader hands its RMSG/HMSG to a [conn.Producer]
 //     of its own, which delivers to every matching plain subscription and
-//     one local member of each listed queue group, through the imports;
-//     nothing from a route ever goes to another route (one hop).
+//     one local member of each listed queue group, through the imports.
+//     Nothing from a route goes to another route (one hop), except a
+//     listed queue group no local member could take (none left, or all
+//     failed): Send passes it on to a member elsewhere, as nats-server
+//     does, rather than lose it.
 //   - Imports across servers follow nats-server's single hop: a stream
-//     import's internal subscription sits in the exporting account and its
-//     interest is forwarded, so a message published in the exporter on
-//     one server reaches the importer's subscribers on another; a service
-//     import's own subscription is not forwarded (a request is imported on
-//     the requester's server, then routed in the exporting account with
-//     an _R_ reply), and the exporter's _R_.xxx.> responses subscription
-//     is, so the answer of a responder on another server comes back to
-//     the server that tracks the request.
+//     import works through shadow subscriptions, one in the exporting
+//     account for each importing subscription, with its queue group, so
+//     their interest (RS+ in the exporting account, a queue group with its
+//     weight) is forwarded and a queue group of the importing account gets
+//     each message once in the cluster; a service import's own
+//     subscription is not forwarded (a request is imported on the
+//     requester's server, then routed in the exporting account with an
+//     _R_ reply), and the exporter's _R_.xxx.> responses subscription is,
+//     so the answer of a responder on another server comes back to the
+//     server that tracks the request.
 package route

@@ -26,9 +26,12 @@ import (
 //   - Forwarding: a local producer's message goes to every route with
 //     interest, once, listing the queue groups that server was chosen for
 //     (one member per group in the whole cluster, weighted like
-//     nats-server: a local member weighs 1, a route its RS+ weight).
+//     nats-server: a local member weighs 1, a route its RS+ weight); a
+//     group whose chosen local members all failed goes to a member on
+//     another server instead.
 //   - Delivery: a route's messages are handed to a [conn.Producer] of its
-//     own, which delivers to local subscribers only (one hop).
+//     own, which delivers to local subscribers; only a listed queue group
+//     with no local member left to take it goes on to another server.
 type Router struct {
 	sh  *conn.Shared // nil: messages from routes are dropped (tests)
 	log *logrus.Logger
@@ -193,36 +196,54 @@ func (rt *Router) remoteIndexFor(acc string) *subject.Index[*remoteSub] {
 	return ix
 }
 
-// pick is one queue group given to a route.
+// pick is one queue group given to a route: by Plan for the group
+// m.Queues[local], by Send for a fallback (local -1).
 type pick struct {
 	r     *Route
 	queue string
+	local int
 }
 
-// Forward sends a local producer's message to the routes with interest in
-// it and returns the number of routes it went to. It implements
-// [conn.Router].
+// plan is what Plan decided for one message, kept in the producer's
+// Outgoing until Send.
+type plan struct {
+	res     *subject.Result[*remoteSub] // the routes' interest in the subject; nil: not matched yet
+	targets []*Route                    // the routes the message goes to, once each
+	picks   []pick
+}
+
+// planOf returns the plan kept in m, made on first use.
+func planOf(m *conn.Outgoing) *plan {
+	p, _ := m.RouterState.(*plan)
+	if p == nil {
+		p = &plan{}
+		m.RouterState = p
+	}
+	return p
+}
+
+// Plan finds the routes with interest in a local producer's message and
+// chooses the members of its queue groups; it implements [conn.Router].
 //
 // For every queue group with members on other servers one member is
 // chosen in the whole cluster: with L local members and routes of weights
 // w1…wn, a route i is chosen with chance wi/(L+Σw), this server otherwise
 // (m.Taken stays false and the producer delivers to a local member). A
-// route is sent one message listing the groups it was chosen for, and
+// route is to get one message listing the groups it was chosen for, and
 // only when it has plain interest or was chosen for a group.
-func (rt *Router) Forward(m *conn.Outgoing) int {
+func (rt *Router) Plan(m *conn.Outgoing) bool {
 	ix := rt.remoteIndex(m.Account.Name())
 	if ix == nil {
-		return 0
+		return false
 	}
 	res := ix.Match(bytesToString(m.Subject))
 	if res.Empty() {
-		return 0
+		return false
 	}
-	var tbuf [8]*Route
-	var pbuf [8]pick
-	targets, picks := tbuf[:0], pbuf[:0]
+	p := planOf(m)
+	p.res = res
 	for _, s := range res.Plain {
-		targets = addTarget(targets, s.r)
+		p.targets = addTarget(p.targets, s.r)
 	}
 	for _, g := range res.Queues {
 		name := g[0].queue
@@ -245,42 +266,89 @@ func (rt *Router) Forward(m *conn.Outgoing) int {
 		if x >= total {
 			continue // a local member
 		}
-		var chosen *Route
-		for _, s := range g {
-			if x -= int64(max(s.weight.Load(), 1)); x < 0 {
-				chosen = s.r
-				break
-			}
-		}
-		targets = addTarget(targets, chosen)
-		picks = append(picks, pick{chosen, name})
+		chosen := choose(g, x)
+		p.targets = addTarget(p.targets, chosen)
+		p.picks = append(p.picks, pick{chosen, name, local})
 		if local >= 0 {
 			m.Taken[local] = true
 		}
 	}
+	return true
+}
+
+// choose returns the route of group g that the draw x (in [0, Σweights))
+// falls on.
+func choose(g []*remoteSub, x int64) *Route {
+	for _, s := range g {
+		if x -= int64(max(s.weight.Load(), 1)); x < 0 {
+			return s.r
+		}
+	}
+	return g[len(g)-1].r
+}
+
+// Send sends a message to the routes Plan chose, and each queue group of
+// m.Fallback to one member on another server (chosen by weight, as
+// Plan's choice); it implements [conn.Router]. Each route gets one RMSG
+// (HMSG) naming the groups it was given. A route found closing gives its
+// groups back to the producer (m.Returned); a fallback it was given is
+// lost, as no local member could take it either.
+func (rt *Router) Send(m *conn.Outgoing) int {
+	p := planOf(m)
+	defer p.reset()
+	if len(m.Fallback) > 0 {
+		if p.res == nil {
+			if ix := rt.remoteIndex(m.Account.Name()); ix != nil {
+				p.res = ix.Match(bytesToString(m.Subject))
+			}
+		}
+		if p.res != nil {
+			for _, name := range m.Fallback {
+				for _, g := range p.res.Queues {
+					if g[0].queue != name {
+						continue
+					}
+					var total int64
+					for _, s := range g {
+						total += int64(max(s.weight.Load(), 1))
+					}
+					chosen := choose(g, m.Rand.Int64N(total))
+					p.targets = addTarget(p.targets, chosen)
+					p.picks = append(p.picks, pick{chosen, name, -1})
+					break
+				}
+			}
+		}
+	}
 	sent := 0
 	var qbuf [8]string
-	for _, r := range targets {
+	for _, r := range p.targets {
 		qs := qbuf[:0]
-		for _, p := range picks {
-			if p.r == r {
-				qs = append(qs, p.queue)
+		for _, pk := range p.picks {
+			if pk.r == r {
+				qs = append(qs, pk.queue)
 			}
 		}
 		if r.sendMsg(m, qs) {
 			sent++
 			continue
 		}
-		// The route is closing: its groups go back to local members.
-		for _, q := range qs {
-			for i, lg := range m.Queues {
-				if len(lg) > 0 && lg[0].Queue() == q {
-					m.Taken[i] = false
-				}
+		for _, pk := range p.picks {
+			if pk.r == r && pk.local >= 0 {
+				m.Returned = append(m.Returned, pk.local)
 			}
 		}
 	}
 	return sent
+}
+
+// reset forgets the message, keeping the storage.
+func (p *plan) reset() {
+	p.res = nil
+	clear(p.targets)
+	p.targets = p.targets[:0]
+	clear(p.picks)
+	p.picks = p.picks[:0]
 }
 
 // addTarget adds r to the routes a message goes to, once.

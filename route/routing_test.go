@@ -216,3 +216,23 @@ func TestRouteSnapshotJSON(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, string(b), `["a","b"]`)
 }
+
+// TestRoutedQueueFallback: a peer's message for a queue group this server
+// has no member of goes on to the server that has one, naming only that
+// group; a message without a queue list goes nowhere else.
+func TestRoutedQueueFallback(t *testing.T) {
+	tc := startCluster(t, nil)
+	p1 := tc.register("NP1")
+	p2 := tc.register("NP2")
+	assert.Assert(t, strings.HasPrefix(p1.lineSkippingPings(), "INFO "), "the gossip about NP2")
+	p2.send("RS+ $G foo workers 2\r\nRS+ $G foo\r\nPING\r\n")
+	assert.Equal(t, p2.lineSkippingPings(), "PONG")
+	p1.send("RMSG $G foo | workers 2\r\nhi\r\nRMSG $G foo + r.1 workers 2\r\nho\r\nRMSG $G foo 2\r\nno\r\nPING\r\n")
+	assert.Equal(t, p1.lineSkippingPings(), "PONG")
+	assert.Equal(t, p2.lineSkippingPings(), "RMSG $G foo | workers 2")
+	assert.Equal(t, p2.payload(2), "hi")
+	assert.Equal(t, p2.lineSkippingPings(), "RMSG $G foo + r.1 workers 2")
+	assert.Equal(t, p2.payload(2), "ho")
+	p2.send("PING\r\n")
+	assert.Equal(t, p2.lineSkippingPings(), "PONG", "nothing more went to NP2")
+}

@@ -34,12 +34,14 @@ type clusterNode struct {
 	out                   *syncBuffer
 }
 
-// startNatsServerNode runs nats-server with conf as a cluster seed.
-func startNatsServerNode(t *testing.T, name, conf string) clusterNode {
+// startNatsServerNode runs nats-server with conf as a cluster seed; extra
+// are more flags (--routes to join other nodes).
+func startNatsServerNode(t *testing.T, name, conf string, extra ...string) clusterNode {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(tools.ForTest(t, tools.NatsServer), "-c", conf, "-a", "127.0.0.1", "-p", "-1", "-m", "-1",
-		"-n", name, "--cluster", "nats://127.0.0.1:-1", "--cluster_name", "c1", "--ports_file_dir", dir)
+	args := []string{"-c", conf, "-a", "127.0.0.1", "-p", "-1", "-m", "-1",
+		"-n", name, "--cluster", "nats://127.0.0.1:-1", "--cluster_name", "c1", "--ports_file_dir", dir}
+	cmd := exec.Command(tools.ForTest(t, tools.NatsServer), append(args, extra...)...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	assert.NilError(t, cmd.Start())
@@ -65,11 +67,14 @@ func startNatsServerNode(t *testing.T, name, conf string) clusterNode {
 		route: routeURL(ports.Cluster[0]), out: out}
 }
 
-// startNatsdNode runs natsd with conf, seeded with route.
+// startNatsdNode runs natsd with conf, seeded with route ("": none).
 func startNatsdNode(t *testing.T, name, conf, route string) clusterNode {
 	t.Helper()
-	p := startNatsd(t, "-c", conf, "-m", "-1", "-n", name, "--cluster", "nats://127.0.0.1:-1", "--cluster_name", "c1", "--routes", route)
-	return natsdNode(p, name)
+	args := []string{"-c", conf, "-m", "-1", "-n", name, "--cluster", "nats://127.0.0.1:-1", "--cluster_name", "c1"}
+	if route != "" {
+		args = append(args, "--routes", route)
+	}
+	return natsdNode(startNatsd(t, args...), name)
 }
 
 // natsdNode is the clusterNode of a running natsd process.
@@ -146,9 +151,9 @@ func TestClusterImportsAcrossNodes(t *testing.T) {
 				assert.NilError(t, err)
 				defer sub.Unsubscribe()
 				assert.NilError(t, other[j].Flush())
-				// nats-server forwards the import's interest only once the
-				// importer subscribes (a shadow subscription), natsd from
-				// the start: probe until the first message passes.
+				// The import's interest reaches the exporter's node once the
+				// importer subscribes (a shadow subscription): probe until
+				// the first message passes.
 				poll.WaitOn(t, func(poll.LogT) poll.Result {
 					assert.NilError(t, app[i].Publish(subj, []byte("probe")))
 					assert.NilError(t, app[i].Flush())

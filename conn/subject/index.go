@@ -173,6 +173,17 @@ func (ix *Index[T]) Count() int {
 	return int(ix.count.Load())
 }
 
+// All returns every stored item, each once per (subject, queue) it is
+// stored under, in no particular order. It holds the read lock while it
+// walks the whole trie: it is for rare work (a reload), not for the
+// publish path.
+func (ix *Index[T]) All() []T {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]T, 0, ix.count.Load())
+	return ix.root.appendAll(out)
+}
+
 // tokenize appends the '.'-separated tokens of s to toks. It reports false if
 // s is empty or has an empty token.
 func tokenize(s string, toks []string) ([]string, bool) {

@@ -3,6 +3,7 @@ package subject
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -237,5 +238,27 @@ func TestErrorsCarrySubject(t *testing.T) {
 	err = ix.Remove("a.b", "q", 1)
 	if want := `remove "a.b" queue "q": subscription not found`; err == nil || err.Error() != want {
 		t.Errorf("Remove error = %v, want %q", err, want)
+	}
+}
+
+// TestAll: every stored item, once per (subject, queue) it is stored
+// under, wildcards and queue groups included.
+func TestAll(t *testing.T) {
+	ix := NewIndex[string]()
+	if got := ix.All(); len(got) != 0 {
+		t.Fatalf("All() of an empty index = %v", got)
+	}
+	for _, s := range []struct{ subject, queue, item string }{
+		{"foo", "", "a"}, {"foo", "q", "b"}, {"foo.*", "", "c"}, {"foo.>", "q", "d"},
+		{">", "", "e"}, {"bar.baz", "r", "f"}, {"foo", "", "g"}, {"foo.*", "q", "a"},
+	} {
+		if err := ix.Insert(s.subject, s.queue, s.item); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := ix.All()
+	slices.Sort(got)
+	if want := []string{"a", "a", "b", "c", "d", "e", "f", "g"}; !slices.Equal(got, want) {
+		t.Errorf("All() = %v, want %v", got, want)
 	}
 }

@@ -218,6 +218,32 @@ func (l *level[T]) empty() bool {
 	return l.star == nil && l.rest == nil && len(l.literal) == 0
 }
 
+// appendAll appends every item stored under l to out.
+func (l *level[T]) appendAll(out []T) []T {
+	for _, n := range l.literal {
+		out = n.appendAll(out)
+	}
+	if l.star != nil {
+		out = l.star.appendAll(out)
+	}
+	if l.rest != nil {
+		out = l.rest.appendAll(out)
+	}
+	return out
+}
+
+// appendAll appends the items of n and of the nodes below it to out.
+func (n *node[T]) appendAll(out []T) []T {
+	out = n.plain.list.appendTo(out)
+	for _, g := range n.queues {
+		out = g.members.list.appendTo(out)
+	}
+	if n.next != nil {
+		out = n.next.appendAll(out)
+	}
+	return out
+}
+
 // empty reports whether n holds nothing and leads nowhere, so it can be pruned.
 func (n *node[T]) empty() bool {
 	return n.plain.len() == 0 && len(n.queues) == 0 && n.next == nil

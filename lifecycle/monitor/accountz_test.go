@@ -35,6 +35,9 @@ func newAccountsFake(t *testing.T) accountsFake {
 	}}
 	accs, err := conn.NewAccounts(cfg, "SYS", nil, nil, nil)
 	assert.NilError(t, err)
+	// A subscriber of OTHER to APP's stream: its shadow is in APP.
+	_, err = accs.Lookup("OTHER").SubscribeInternal("app.events.x", "1", func(_, _, _, _ []byte) {})
+	assert.NilError(t, err)
 	f := newFake()
 	f.cfg.SystemAccount = "SYS"
 	a := newSnap(1)
@@ -65,7 +68,7 @@ func TestAccountzListsTheConfiguredAccounts(t *testing.T) {
 		{Subject: "svc.>", Type: "service", ResponseType: "Singleton", ApprovedAccounts: []string{"OTHER"}},
 		{Subject: "feed", Type: "service", ResponseType: "Streamed"},
 	})
-	assert.Equal(t, app.Account.SubCnt, uint32(2), "OTHER's stream import and the responses of APP's services")
+	assert.Equal(t, app.Account.SubCnt, uint32(2), "the shadow of OTHER's subscriber and the responses of APP's services")
 	getJSON(t, m, AccountzPath+"?acc=OTHER", http.StatusOK, &other)
 	assert.DeepEqual(t, other.Account.Imports, []ExtImport{
 		{Subject: "events.>", Account: "APP", LocalSubject: "app.events.>", Type: "stream"},
@@ -88,7 +91,7 @@ func TestSubszCountsEveryAccount(t *testing.T) {
 		code int
 		subs uint32
 	}{
-		{SubszPath, http.StatusOK, 3},
+		{SubszPath, http.StatusOK, 4},
 		{SubszPath + "?acc=APP", http.StatusOK, 2},
 		{SubszPath + "?acc=SYS", http.StatusOK, 0},
 		{SubszPath + "?subs=1&test=a.*", http.StatusBadRequest, 0},
