@@ -116,3 +116,68 @@ func BenchmarkInsertRemove(b *testing.B) {
 		})
 	}
 }
+
+// spaceMatching are the ten patterns of a subject-space group (see
+// bench/space.go): all match sp.G.a.b.c.
+var spaceMatching = [...]string{"a.b.c", "*.b.c", "a.*.c", "a.b.*", "*.*.c", "*.b.*", "a.*.*", "*.*.*", "a.>", ">"}
+
+// spaceSubject is subscription i of the subject-space bench row: groups of
+// 20, ten literal subjects sp.G.l.0 … sp.G.l.9, then the ten patterns.
+func spaceSubject(i int) string {
+	g, j := i/20, i%20
+	if j < 10 {
+		return fmt.Sprintf("sp.%d.l.%d", g, j)
+	}
+	return fmt.Sprintf("sp.%d.%s", g, spaceMatching[j-10])
+}
+
+// BenchmarkInsertSpace is the subscribe step of the subject-space bench
+// row: new subscriptions of its mix (55% literal, 45% wildcard, each group
+// of 20 under a new second token) into an index already holding 100,000 of
+// them. "cold" has one cached subject, as in the row; "warm" has a full
+// cache of subjects under sp, none of which the new subscriptions match.
+// One op is one Insert.
+func BenchmarkInsertSpace(b *testing.B) {
+	const preload = 100_000
+	for _, warm := range []bool{false, true} {
+		name := "cold"
+		if warm {
+			name = "warm"
+		}
+		b.Run(name, func(b *testing.B) {
+			ix := NewIndex[int]()
+			for i := range preload {
+				if err := ix.Insert(spaceSubject(i), "", i); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ix.Match("sp.50.a.b.c")
+			if warm {
+				for i := range 2 * cacheSize {
+					ix.Match(fmt.Sprintf("sp.%d.a.b.c", i%(preload/20)))
+				}
+			}
+			subjects := make([]string, 20*1000)
+			for i := range subjects {
+				subjects[i] = spaceSubject(preload + i)
+			}
+			b.ReportAllocs()
+			i, k := 0, 0
+			for b.Loop() {
+				if k == len(subjects) {
+					b.StopTimer()
+					for j := range subjects {
+						subjects[j] = spaceSubject(preload + i + j)
+					}
+					k = 0
+					b.StartTimer()
+				}
+				if err := ix.Insert(subjects[k], "", preload+i); err != nil {
+					b.Fatal(err)
+				}
+				i++
+				k++
+			}
+		})
+	}
+}
