@@ -207,3 +207,49 @@ func TestResultIsClipped(t *testing.T) {
 		t.Errorf("Match of an unsubscribed subject = %+v, want empty non-nil", e)
 	}
 }
+
+// TestCacheScanOverFullCache: with every slot of the cache in use, an
+// Insert that creates wildcard nodes and a Remove of a wildcard clear
+// every entry they must and keep the others.
+func TestCacheScanOverFullCache(t *testing.T) {
+	ix := newFixture(t, []sub{{"a.x.b", "", "x"}})
+	publish := func() {
+		for i := range 4 * cacheSize {
+			ix.Match(fmt.Sprintf("a.%d.b", i%(cacheSize/2)))
+			ix.Match(fmt.Sprintf("c.%d", i))
+		}
+	}
+	publish()
+	before := ix.cache.len()
+	if before < cacheSize/2 {
+		t.Fatalf("the cache holds %d entries", before)
+	}
+	if err := ix.Insert("a.*.b", "", "star"); err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for i := range ix.cache.slots {
+		if e := ix.cache.slots[i].Load(); e != nil {
+			kept++
+			if patternMatches("a.*", e.subject) || patternMatches("a.*.b", e.subject) {
+				t.Errorf("entry %q survived the Insert of a.*.b", e.subject)
+			}
+		}
+	}
+	if kept == 0 || kept == before {
+		t.Errorf("the Insert kept %d of %d entries", kept, before)
+	}
+	checkMatch(t, ix, "a.7.b", view{Plain: items("star")})
+	checkMatch(t, ix, "a.x.b", view{Plain: items("x", "star")})
+	publish()
+	if err := ix.Remove("a.*.b", "", "star"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range ix.cache.slots {
+		if e := ix.cache.slots[i].Load(); e != nil && patternMatches("a.*.b", e.subject) {
+			t.Errorf("entry %q survived the Remove of a.*.b", e.subject)
+		}
+	}
+	checkMatch(t, ix, "a.7.b", view{})
+	checkMatch(t, ix, "a.x.b", view{Plain: items("x")})
+}

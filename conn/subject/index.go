@@ -69,16 +69,22 @@ func (ix *Index[T]) Insert(subject, queue string, item T) error {
 
 // forgetNewNodes clears the cache entries that could reach the nodes an
 // Insert of subject created, those of its tokens firstNew onwards: for
-// each, the entries its prefix of subject matches. The write lock must be
-// held.
+// each, the entries its prefix of subject matches. For a literal subject
+// each such prefix is one subject, so one slot each; a subject with a
+// wildcard takes one scan of the cache for all of them. The write lock
+// must be held.
 func (ix *Index[T]) forgetNewNodes(subject string, firstNew int) {
+	if hasWildcard(subject) {
+		ix.cache.forgetMatching(subject, firstNew)
+		return
+	}
 	depth := 0
 	for i := 0; i <= len(subject); i++ {
 		if i < len(subject) && subject[i] != sep {
 			continue
 		}
 		if depth >= firstNew {
-			ix.cache.invalidate(subject[:i])
+			ix.cache.forget(subject[:i])
 		}
 		depth++
 	}
