@@ -128,13 +128,22 @@ func TestRemovedItemIsNotRetained(t *testing.T) {
 			}
 			gone := new([64]byte)
 			w := weak.Make(gone)
-			for _, s := range []string{"a.b", "a.*", ">"} {
+			// "x" and "x.*" are made for gone and then lead to other
+			// subscriptions, so they stay after its removal.
+			subjects := []string{"a.b", "a.*", ">", "x", "x.*"}
+			for _, s := range subjects {
 				if err := ix.Insert(s, queue, gone); err != nil {
 					t.Fatal(err)
 				}
 			}
+			for _, s := range []string{"x.y", "x.*.z"} {
+				if err := ix.Insert(s, queue, keep[0]); err != nil {
+					t.Fatal(err)
+				}
+			}
 			ix.Match("a.b")
-			for _, s := range []string{"a.b", "a.*", ">"} {
+			ix.Match("x")
+			for _, s := range subjects {
 				if err := ix.Remove(s, queue, gone); err != nil {
 					t.Fatal(err)
 				}

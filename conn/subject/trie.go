@@ -6,11 +6,22 @@ import (
 )
 
 // level is one token position of the trie: the children reached by a literal
-// token, by "*" and by ">".
+// token, by "*" and by ">". The first literal children sit in few, so that
+// a level with one or two (most levels below the top ones) needs no map.
 type level[T comparable] struct {
-	literal map[string]*node[T] // nil until the first literal child
+	few     [levelFew]litChild[T]
+	literal map[string]*node[T] // the literal children not in few; nil until needed
 	star    *node[T]
 	rest    *node[T]
+}
+
+// levelFew is how many literal children a level holds without a map.
+const levelFew = 2
+
+// litChild is a level's child by a literal token; n is nil in a free place.
+type litChild[T comparable] struct {
+	tok string // owned copy
+	n   *node[T]
 }
 
 // node is the end of a subscription subject prefix. It holds the
@@ -119,6 +130,26 @@ func (m *members[T]) remove(item T) bool {
 
 func (m *members[T]) len() int { return m.list.len() }
 
+// singleSnap is the snapshot of a node holding one plain item and nothing
+// else, with the leaf of its list: one allocation.
+type singleSnap[T comparable] struct {
+	snap nodeSnap[T]
+	leaf leaf1[T]
+}
+
+// addFirst makes item the only subscription of n, which holds none, and
+// publishes it: the node's list and its snapshot share one allocation.
+// (Not the node's own: a node outlives its subscriptions when it leads to
+// others, and must then not keep a removed item reachable.)
+func (n *node[T]) addFirst(item T) {
+	b := &singleSnap[T]{}
+	b.leaf.arr[0] = item
+	b.leaf.items = b.leaf.arr[:]
+	n.plain.list = vec[T]{root: &b.leaf.vnode, n: 1}
+	b.snap.plain = n.plain.list
+	n.snap.Store(&b.snap)
+}
+
 // publish makes the node's current subscriptions what readers see.
 func (n *node[T]) publish() {
 	if n.plain.len() == 0 && n.groups.len() == 0 {
@@ -179,25 +210,41 @@ func (l *level[T]) child(tok string) *node[T] {
 	case restTok:
 		return l.rest
 	}
+	return l.lit(tok)
+}
+
+// lit returns the node reached from l by the literal token tok, or nil.
+func (l *level[T]) lit(tok string) *node[T] {
+	for i := range l.few {
+		if c := &l.few[i]; c.n != nil && c.tok == tok {
+			return c.n
+		}
+	}
+	if l.literal == nil {
+		return nil
+	}
 	return l.literal[tok]
 }
 
-// makeChild returns the node reached from l by token tok, creating it.
-func (l *level[T]) makeChild(tok string) *node[T] {
-	if n := l.child(tok); n != nil {
-		return n
-	}
-	n := &node[T]{}
+// addChild links the new node n under l by token tok, which has none,
+// and returns n; tok is kept, so it must be the index's own copy.
+func (l *level[T]) addChild(tok string, n *node[T]) *node[T] {
 	switch tok {
 	case starTok:
 		l.star = n
 	case restTok:
 		l.rest = n
 	default:
+		for i := range l.few {
+			if c := &l.few[i]; c.n == nil {
+				c.tok, c.n = tok, n
+				return n
+			}
+		}
 		if l.literal == nil {
 			l.literal = make(map[string]*node[T])
 		}
-		l.literal[strings.Clone(tok)] = n
+		l.literal[tok] = n
 	}
 	return n
 }
@@ -210,16 +257,38 @@ func (l *level[T]) drop(tok string) {
 	case restTok:
 		l.rest = nil
 	default:
+		for i := range l.few {
+			if c := &l.few[i]; c.n != nil && c.tok == tok {
+				*c = litChild[T]{}
+				return
+			}
+		}
 		delete(l.literal, tok)
+		if len(l.literal) == 0 {
+			l.literal = nil
+		}
 	}
 }
 
 func (l *level[T]) empty() bool {
-	return l.star == nil && l.rest == nil && len(l.literal) == 0
+	if l.star != nil || l.rest != nil || len(l.literal) > 0 {
+		return false
+	}
+	for i := range l.few {
+		if l.few[i].n != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // appendAll appends every item stored under l to out.
 func (l *level[T]) appendAll(out []T) []T {
+	for i := range l.few {
+		if n := l.few[i].n; n != nil {
+			out = n.appendAll(out)
+		}
+	}
 	for _, n := range l.literal {
 		out = n.appendAll(out)
 	}
@@ -259,10 +328,14 @@ func (l *level[T]) insert(subject, queue string, item T) (added bool, firstNew i
 	for depth := 0; ; depth++ {
 		tok, after, more := strings.Cut(subject, ".")
 		if n = l.child(tok); n == nil {
-			n = l.makeChild(tok)
 			if firstNew < 0 {
+				// Every later token gets a node too: one copy of
+				// the rest of the subject holds all their tokens.
 				firstNew = depth
+				subject = strings.Clone(subject)
+				tok, after, more = strings.Cut(subject, ".")
 			}
+			n = l.addChild(tok, &node[T]{})
 		}
 		if !more {
 			break
@@ -272,10 +345,14 @@ func (l *level[T]) insert(subject, queue string, item T) (added bool, firstNew i
 		}
 		l, subject = n.next, after
 	}
-	if queue == "" {
-		added = n.plain.add(item)
-	} else {
+	switch {
+	case queue != "":
 		added = n.addQueued(queue, item)
+	case n.plain.len() == 0 && n.groups.len() == 0:
+		n.addFirst(item)
+		return true, firstNew
+	default:
+		added = n.plain.add(item)
 	}
 	if added {
 		n.publish()
@@ -351,7 +428,7 @@ func (l *level[T]) collect(toks []string, out []*node[T]) []*node[T] {
 				out = s.next.collect(toks[i+1:], out)
 			}
 		}
-		n := l.literal[tok]
+		n := l.lit(tok)
 		if n == nil {
 			return out
 		}

@@ -26,6 +26,58 @@ const (
 	vecMask  = vecWidth - 1
 )
 
+// A leaf of up to four items is one allocation: the vnode and its items
+// side by side (most subscription sets hold one item).
+type (
+	leaf1[T any] struct {
+		vnode[T]
+		arr [1]T
+	}
+	leaf2[T any] struct {
+		vnode[T]
+		arr [2]T
+	}
+	leaf4[T any] struct {
+		vnode[T]
+		arr [4]T
+	}
+)
+
+// newLeaf returns a leaf holding n items (1 <= n <= vecWidth), all zero,
+// for the caller to fill before any vec refers to it.
+func newLeaf[T any](n int) *vnode[T] {
+	switch {
+	case n == 1:
+		l := &leaf1[T]{}
+		l.items = l.arr[:]
+		return &l.vnode
+	case n == 2:
+		l := &leaf2[T]{}
+		l.items = l.arr[:]
+		return &l.vnode
+	case n <= 4:
+		l := &leaf4[T]{}
+		l.items = l.arr[:n:n]
+		return &l.vnode
+	}
+	return &vnode[T]{items: make([]T, n)}
+}
+
+// leafOf returns a new leaf holding a copy of items with x appended
+// (when push) or not.
+func leafOf[T any](items []T, x T, push bool) *vnode[T] {
+	n := len(items)
+	if push {
+		n++
+	}
+	nd := newLeaf[T](n)
+	copy(nd.items, items)
+	if push {
+		nd.items[n-1] = x
+	}
+	return nd
+}
+
 func (v vec[T]) len() int { return v.n }
 
 // at returns item i (0 <= i < len).
@@ -78,7 +130,7 @@ func eachNode[T any](nd *vnode[T], shift uint, f func(T)) {
 func (v vec[T]) push(x T) vec[T] {
 	switch {
 	case v.n == 0:
-		return vec[T]{root: &vnode[T]{items: []T{x}}, n: 1}
+		return vec[T]{root: leafOf(nil, x, true), n: 1}
 	case v.n == 1<<(v.shift+vecBits): // the tree is full: grow a level
 		root := &vnode[T]{kids: []*vnode[T]{v.root, newPath(v.shift, x)}}
 		return vec[T]{root: root, n: v.n + 1, shift: v.shift + vecBits}
@@ -89,7 +141,7 @@ func (v vec[T]) push(x T) vec[T] {
 // newPath returns a branch of the given shift holding x alone.
 func newPath[T any](shift uint, x T) *vnode[T] {
 	if shift == 0 {
-		return &vnode[T]{items: []T{x}}
+		return leafOf(nil, x, true)
 	}
 	return &vnode[T]{kids: []*vnode[T]{newPath(shift-vecBits, x)}}
 }
@@ -97,10 +149,7 @@ func newPath[T any](shift uint, x T) *vnode[T] {
 // pushAt returns a copy of nd with x stored at index i, the first free one.
 func pushAt[T any](nd *vnode[T], shift uint, i int, x T) *vnode[T] {
 	if shift == 0 {
-		items := make([]T, len(nd.items)+1)
-		copy(items, nd.items)
-		items[len(nd.items)] = x
-		return &vnode[T]{items: items}
+		return leafOf(nd.items, x, true)
 	}
 	k := (i >> shift) & vecMask
 	kids := make([]*vnode[T], max(len(nd.kids), k+1))
@@ -120,10 +169,9 @@ func (v vec[T]) set(i int, x T) vec[T] {
 
 func setAt[T any](nd *vnode[T], shift uint, i int, x T) *vnode[T] {
 	if shift == 0 {
-		items := make([]T, len(nd.items))
-		copy(items, nd.items)
-		items[i&vecMask] = x
-		return &vnode[T]{items: items}
+		leaf := leafOf(nd.items, x, false)
+		leaf.items[i&vecMask] = x
+		return leaf
 	}
 	k := (i >> shift) & vecMask
 	kids := make([]*vnode[T], len(nd.kids))
@@ -152,9 +200,8 @@ func popAt[T any](nd *vnode[T], shift uint, i int) *vnode[T] {
 		if len(nd.items) == 1 {
 			return nil
 		}
-		items := make([]T, len(nd.items)-1)
-		copy(items, nd.items)
-		return &vnode[T]{items: items}
+		var zero T
+		return leafOf(nd.items[:len(nd.items)-1], zero, false)
 	}
 	k := (i >> shift) & vecMask
 	child := popAt(nd.kids[k], shift-vecBits, i)
