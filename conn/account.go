@@ -75,10 +75,12 @@ func newAccount(name string) *Account {
 // insert adds s to the account's index and makes it the subscription's
 // account; the cluster learns of the new interest. A subscription that
 // takes the account's stream imports gets its shadows in the exporting
-// accounts (shadow.go).
+// accounts (shadow.go). The index keeps substrings of s's subject and
+// queue ([subject.Index.InsertOwned]): a Subscription's strings are its
+// own and never change.
 func (a *Account) insert(s *Subscription) error {
 	s.acc = a
-	if err := a.Index.Insert(s.subject, s.queue, s); err != nil {
+	if err := a.Index.InsertOwned(s.subject, s.queue, s); err != nil {
 		return err
 	}
 	if a.router != nil && s.routed() {

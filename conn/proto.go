@@ -91,7 +91,8 @@ func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 	if c.tracing() {
 		c.traceIn("SUB", subj, queue, sid)
 	}
-	s := &Subscription{conn: c, subject: string(subj), queue: string(queue), sid: string(sid)}
+	s := &Subscription{conn: c}
+	s.subject, s.queue, s.sid = ownStrings(subj, queue, sid)
 	if queue != nil && !subject.ValidQueue(s.queue) {
 		c.sendErr("Invalid Subject")
 		c.pcdAdd(c)
@@ -140,6 +141,15 @@ func (h *protoHandler) OnSub(subj, queue, sid []byte) error {
 	}
 	c.ok(c.verbose())
 	return nil
+}
+
+// ownStrings returns copies of a SUB's subject, queue and SID, all three
+// in one allocation; queue is "" when nil.
+func ownStrings(subj, queue, sid []byte) (string, string, string) {
+	var buf [128]byte
+	all := string(append(append(append(buf[:0], subj...), queue...), sid...))
+	q := len(subj) + len(queue)
+	return all[:len(subj)], all[len(subj):q], all[q:]
 }
 
 // maxSubsExceeded answers a SUB over max_subscriptions as nats-server

@@ -67,5 +67,6 @@
 //     leaves no removed item reachable from a new snapshot.
 //  8. Neither the index nor its cache retains the caller's subject or queue
 //     strings: what it keeps is copied, so callers may pass strings that alias
-//     a reused read buffer.
+//     a reused read buffer. The one exception is [Index.InsertOwned], whose
+//     caller declares its strings immutable and lets the index keep them.
 package subject

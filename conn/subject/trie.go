@@ -160,14 +160,17 @@ func (n *node[T]) publish() {
 }
 
 // addQueued puts item in the node's queue group queue and reports whether
-// it was absent.
-func (n *node[T]) addQueued(queue string, item T) bool {
+// it was absent. Unless owned, a new group's name is a copy of queue.
+func (n *node[T]) addQueued(queue string, item T, owned bool) bool {
 	g := n.queues[queue]
 	if g == nil {
 		if n.queues == nil {
 			n.queues = make(map[string]*group[T])
 		}
-		g = &group[T]{name: strings.Clone(queue), at: n.groups.len()}
+		if !owned {
+			queue = strings.Clone(queue)
+		}
+		g = &group[T]{name: queue, at: n.groups.len()}
 		n.queues[g.name] = g
 		n.groups = n.groups.push(groupSnap[T]{name: g.name})
 	}
@@ -321,8 +324,9 @@ func (n *node[T]) empty() bool {
 // insert stores (subject, queue, item) under l and reports whether it was
 // new, and the index of the first token whose node it had to create (-1:
 // none; the nodes of every later token are new too). subject must be
-// valid.
-func (l *level[T]) insert(subject, queue string, item T) (added bool, firstNew int) {
+// valid. With owned, the new nodes keep substrings of subject and queue,
+// else of one copy.
+func (l *level[T]) insert(subject, queue string, item T, owned bool) (added bool, firstNew int) {
 	var n *node[T]
 	firstNew = -1
 	for depth := 0; ; depth++ {
@@ -332,8 +336,10 @@ func (l *level[T]) insert(subject, queue string, item T) (added bool, firstNew i
 				// Every later token gets a node too: one copy of
 				// the rest of the subject holds all their tokens.
 				firstNew = depth
-				subject = strings.Clone(subject)
-				tok, after, more = strings.Cut(subject, ".")
+				if !owned {
+					subject = strings.Clone(subject)
+					tok, after, more = strings.Cut(subject, ".")
+				}
 			}
 			n = l.addChild(tok, &node[T]{})
 		}
@@ -347,7 +353,7 @@ func (l *level[T]) insert(subject, queue string, item T) (added bool, firstNew i
 	}
 	switch {
 	case queue != "":
-		added = n.addQueued(queue, item)
+		added = n.addQueued(queue, item, owned)
 	case n.plain.len() == 0 && n.groups.len() == 0:
 		n.addFirst(item)
 		return true, firstNew
