@@ -8,9 +8,11 @@ package subject
 // can read a snapshot of them without the index lock and an Insert or
 // Remove never copies a whole set. The zero vec is empty.
 type vec[T any] struct {
-	root  *vnode[T]
-	n     int
-	shift uint // vecBits × (height - 1): the shift of the root's index digit
+	root *vnode[T]
+	// n and shift are 32 bits each, so that a vec takes two words: every
+	// node holds two vecs, and a snapshot is two.
+	n     int32
+	shift uint32 // vecBits × (height - 1): the shift of the root's index digit
 }
 
 // vnode is one array of the tree: kids in an interior node, items in a
@@ -78,12 +80,12 @@ func leafOf[T any](items []T, x T, push bool) *vnode[T] {
 	return nd
 }
 
-func (v vec[T]) len() int { return v.n }
+func (v vec[T]) len() int { return int(v.n) }
 
 // at returns item i (0 <= i < len).
 func (v vec[T]) at(i int) T {
 	nd := v.root
-	for shift := v.shift; shift > 0; shift -= vecBits {
+	for shift := uint(v.shift); shift > 0; shift -= vecBits {
 		nd = nd.kids[(i>>shift)&vecMask]
 	}
 	return nd.items[i&vecMask]
@@ -94,7 +96,7 @@ func (v vec[T]) appendTo(dst []T) []T {
 	if v.n == 0 {
 		return dst
 	}
-	return appendNode(dst, v.root, v.shift)
+	return appendNode(dst, v.root, uint(v.shift))
 }
 
 func appendNode[T any](dst []T, nd *vnode[T], shift uint) []T {
@@ -110,7 +112,7 @@ func appendNode[T any](dst []T, nd *vnode[T], shift uint) []T {
 // each calls f with every item, in order.
 func (v vec[T]) each(f func(T)) {
 	if v.n > 0 {
-		eachNode(v.root, v.shift, f)
+		eachNode(v.root, uint(v.shift), f)
 	}
 }
 
@@ -131,11 +133,11 @@ func (v vec[T]) push(x T) vec[T] {
 	switch {
 	case v.n == 0:
 		return vec[T]{root: leafOf(nil, x, true), n: 1}
-	case v.n == 1<<(v.shift+vecBits): // the tree is full: grow a level
-		root := &vnode[T]{kids: []*vnode[T]{v.root, newPath(v.shift, x)}}
+	case int(v.n) == 1<<(v.shift+vecBits): // the tree is full: grow a level
+		root := &vnode[T]{kids: []*vnode[T]{v.root, newPath(uint(v.shift), x)}}
 		return vec[T]{root: root, n: v.n + 1, shift: v.shift + vecBits}
 	}
-	return vec[T]{root: pushAt(v.root, v.shift, v.n, x), n: v.n + 1, shift: v.shift}
+	return vec[T]{root: pushAt(v.root, uint(v.shift), int(v.n), x), n: v.n + 1, shift: v.shift}
 }
 
 // newPath returns a branch of the given shift holding x alone.
@@ -164,7 +166,7 @@ func pushAt[T any](nd *vnode[T], shift uint, i int, x T) *vnode[T] {
 
 // set returns v with item i (0 <= i < len) replaced by x.
 func (v vec[T]) set(i int, x T) vec[T] {
-	return vec[T]{root: setAt(v.root, v.shift, i, x), n: v.n, shift: v.shift}
+	return vec[T]{root: setAt(v.root, uint(v.shift), i, x), n: v.n, shift: v.shift}
 }
 
 func setAt[T any](nd *vnode[T], shift uint, i int, x T) *vnode[T] {
@@ -186,7 +188,7 @@ func (v vec[T]) pop() vec[T] {
 	if v.n == 1 {
 		return vec[T]{}
 	}
-	root, shift := popAt(v.root, v.shift, v.n-1), v.shift
+	root, shift := popAt(v.root, uint(v.shift), int(v.n)-1), v.shift
 	for shift > 0 && len(root.kids) == 1 {
 		root, shift = root.kids[0], shift-vecBits
 	}
