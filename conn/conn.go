@@ -65,10 +65,12 @@ type Conn struct {
 	// spawn starts the writer goroutine and raw is the socket for inline
 	// writes (nil: every write goes through the writer goroutine), both
 	// set once the connection is ready for output; wstate is the writer
-	// role's state. All guarded by mu; see writer.go.
-	spawn  func(func())
-	raw    syscall.RawConn
-	wstate writerState
+	// role's state. All guarded by mu; see writer.go. writerUp is set,
+	// for good, when wstate becomes writerRunning, for wake-ups without mu.
+	spawn    func(func())
+	raw      syscall.RawConn
+	wstate   writerState
+	writerUp atomic.Bool
 
 	// Reader-owned: the parser, the limits it was last given, the
 	// connections this read batch queued output to (signalled once at the

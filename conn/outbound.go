@@ -143,8 +143,15 @@ func (o *outbound) openGate() {
 // signal has the writer goroutine write what is queued, starting it if
 // the connection has none yet (see [Conn.kickLocked]), for output that
 // should not be written inline: a backlog, or a receiver a producer is
-// waiting on.
+// waiting on. Once the writer runs, it only wakes it, without the lock:
+// whoever changed what the writer waits on (queued output, the state) did
+// so under c.mu, so a writer that is not waiting sees the change when it
+// next looks.
 func (c *Conn) signal() {
+	if c.writerUp.Load() {
+		c.wake.Signal()
+		return
+	}
 	c.mu.Lock()
 	c.kickLocked()
 	c.mu.Unlock()
@@ -191,7 +198,7 @@ func (c *Conn) writeLoop() {
 	defer c.goroutineDone()
 	var iovBase net.Buffers // writev's working copy of the chunk list
 	c.mu.Lock()
-	c.wstate = writerRunning
+	c.setWriterRunningLocked()
 	for {
 		for c.out.writing || (c.out.pb == 0 && c.State() == Open) {
 			c.wake.Wait()

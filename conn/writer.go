@@ -13,9 +13,12 @@ import (
 // not enough: a write the socket could not take in full, a large backlog
 // (flushNowBytes), a socket without inline writes (TLS, or a socket that is
 // not a file descriptor), or a final flush with output left to write. Once
-// started it stays until the connection closes. A connection that never
-// had a backlog never has a writer goroutine: an idle connection costs one
-// goroutine, its reader.
+// started it writes all of the connection's output and stays until the
+// connection closes: a connection that needed it once (a backlog, many
+// publishers writing to it at once) is a busy one, and the writer beside
+// the publishers' readers gathers their output into fewer, larger writes
+// while they read on. A connection that never had a backlog never has a
+// writer goroutine: an idle connection costs one goroutine, its reader.
 //
 // Exactly one writer at a time: whoever takes the queued output (the
 // writer goroutine or an inline writer) sets outbound.writing under c.mu
@@ -55,7 +58,7 @@ func (s writerState) String() string {
 // inlineMax is the most queued output written inline; more is left to the
 // writer goroutine, so that a publisher's reader never spends long writing
 // a busy subscriber's socket (the writer runs beside it instead).
-const inlineMax = 16 << 10
+const inlineMax = 4 << 10
 
 // ready marks the connection as ready for output, once Run has set up its
 // socket (after the TLS handshake): from then on output is written inline
@@ -96,10 +99,16 @@ func (c *Conn) writesToSocket() bool {
 // while it writes is written too, for a few rounds (someone writing is why
 // they did not write it themselves).
 func (c *Conn) flush() {
+	if c.writerUp.Load() {
+		// The writer goroutine writes everything; waking it needs no
+		// lock (see [Conn.signal]).
+		c.wake.Signal()
+		return
+	}
 	c.mu.Lock()
 	wrote := false
 	for round := 0; c.out.pb > 0 && c.State() == Open; round++ {
-		if c.out.writing || c.raw == nil || c.out.pb > inlineMax || round == inlineRounds {
+		if c.out.writing || c.wstate != writerNone || c.raw == nil || c.out.pb > inlineMax || round == inlineRounds {
 			c.kickLocked()
 			break
 		}
@@ -176,8 +185,15 @@ func (c *Conn) kickLocked() {
 // or the reader itself is ending the writer role), so the server's
 // tracking of the connection's goroutines never drops to none in between.
 func (c *Conn) startWriterLocked() {
-	c.wstate = writerRunning
+	c.setWriterRunningLocked()
 	c.spawn(c.writeLoop)
+}
+
+// setWriterRunningLocked records that the writer goroutine runs (c.mu
+// held); it does for good.
+func (c *Conn) setWriterRunningLocked() {
+	c.wstate = writerRunning
+	c.writerUp.Store(true)
 }
 
 // finalFlushLocked starts the writer role's end for a closing connection
