@@ -10,9 +10,11 @@ import (
 // its read, the reader for its own PONG, the ping timer) writes it inline
 // with one non-blocking writev, as long as nobody else is writing and the
 // socket takes it all. The writer goroutine is started only when that is
-// not enough: a write the socket could not take in full, a large backlog
-// (flushNowBytes), a socket without inline writes (TLS, or a socket that is
-// not a file descriptor), or a final flush with output left to write. Once
+// not enough: a write the socket could not take in full, more than
+// inlineMax queued at a flush (or flushNowBytes during a read), output
+// still queued after inlineRounds writes, a socket without inline writes
+// (TLS, or a socket that is not a file descriptor), or a final flush with
+// output left to write. Once
 // started it writes all of the connection's output and stays until the
 // connection closes: a connection that needed it once (a backlog, many
 // publishers writing to it at once) is a busy one, and the writer beside
