@@ -93,7 +93,10 @@ func (c *Conn) leaveOpen() {
 // enterClosing is the callback of entering Closing: decide flush-or-skip.
 // A skip-flush reason closes the socket now, which also unblocks a writer
 // stuck on a peer that does not read; otherwise the writer flushes what is
-// queued within the write deadline and then closes the socket.
+// queued within the write deadline and then closes the socket. A
+// connection without a writer goroutine gets one for that flush, or, with
+// nothing to flush, has its read ended at once (see
+// [Conn.finalFlushLocked]).
 func (c *Conn) enterClosing() {
 	r := c.Reason()
 	if r == StaleConnection {
@@ -102,7 +105,15 @@ func (c *Conn) enterClosing() {
 	if c.SkipFlush() {
 		c.nc.Close()
 	}
-	c.signal()
+	c.mu.Lock()
+	if c.wstate == writerRunning {
+		c.wake.Signal()
+	}
+	f := c.finalFlushLocked()
+	c.mu.Unlock()
+	if f != nil {
+		f()
+	}
 }
 
 // enterClosed is the callback of entering Closed: release the
@@ -178,7 +189,7 @@ func (c *Conn) sendErr(msg string) {
 	b = append(b, msg...)
 	b = append(b, "'\r\n"...)
 	c.queue(b)
-	c.signal()
+	c.flush()
 }
 
 func (c *Conn) hostPort() string {

@@ -9,15 +9,17 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/natsd/natsd/conn/parser"
 )
 
 // Conn is one client connection. Its life is the declared [Machine]: the
-// reader goroutine parses input and delivers messages, the writer goroutine
-// flushes queued output, and [Conn.Close] from any goroutine starts the
-// transition to Closing.
+// reader goroutine parses input and delivers messages, queued output is
+// written inline by whoever queued it or by a writer goroutine started when
+// that is not enough (writer.go), and [Conn.Close] from any goroutine
+// starts the transition to Closing.
 type Conn struct {
 	cid uint64
 	// nc is the accepted socket: closing it ends both goroutines. rw is
@@ -32,7 +34,7 @@ type Conn struct {
 
 	state  atomic.Int32  // a State
 	reason atomic.Uint32 // first ClosedState in the low byte, then skipFlushBit and slowBit
-	live   atomic.Int32  // reader and writer goroutines still running
+	live   atomic.Int32  // reader and writer roles still running (see writer.go)
 
 	// mu guards the outbound buffer, the client's CONNECT options and the
 	// ping bookkeeping: it is the lock every delivery to the connection
@@ -56,9 +58,19 @@ type Conn struct {
 	rtt       time.Duration // 0 until estimated at CONNECT, then measured
 
 	// wake tells the writer, waiting on it with mu, that output is queued
-	// or the state changed (a condition rather than a channel: no
-	// allocation per connection).
+	// or the state changed, and a closing reader that an inline write is
+	// over (a condition rather than a channel: no allocation per
+	// connection).
 	wake sync.Cond
+	// spawn starts the writer goroutine and raw is the socket for inline
+	// writes (nil: every write goes through the writer goroutine), both
+	// set once the connection is ready for output; wstate is the writer
+	// role's state. All guarded by mu; see writer.go. writerUp is set,
+	// for good, when wstate becomes writerRunning, for wake-ups without mu.
+	spawn    func(func())
+	raw      syscall.RawConn
+	wstate   writerState
+	writerUp atomic.Bool
 
 	// Reader-owned: the parser, the limits it was last given, the
 	// connections this read batch queued output to (signalled once at the
@@ -150,10 +162,11 @@ func New(cid uint64, nc net.Conn, cfg *Config, sh *Shared) *Conn {
 	return c
 }
 
-// Run starts the writer with spawn (so the server can track and wait for
-// it) and runs the reader in the calling goroutine. It returns when the
-// reader is done; the connection reaches Closed when the writer is done too.
-// A connection closed before Run (refused by the server) only flushes what
+// Run writes the queued INFO and runs the reader in the calling goroutine;
+// spawn starts the writer goroutine if the connection comes to need one (so
+// the server can track and wait for it). It returns when the reader is
+// done; the connection reaches Closed when the writer role is done too. A
+// connection closed before Run (refused by the server) only flushes what
 // was queued.
 func (c *Conn) Run(spawn func(func())) {
 	if c.cfg.TLS != nil && c.State() == Open {
@@ -166,11 +179,12 @@ func (c *Conn) Run(spawn func(func())) {
 		c.pingTmr, c.pingEvery = time.AfterFunc(every, c.pingTimerFired), every
 	}
 	c.mu.Unlock()
-	spawn(c.writeLoop)
+	c.ready(spawn)
 	if open {
+		c.flush()
 		c.readLoop()
 	} else {
-		c.goroutineDone()
+		c.readerDone()
 	}
 }
 
@@ -193,7 +207,7 @@ func (c *Conn) sendInfoFrom(info Info, ldm bool) {
 	line = append(line, b...)
 	line = append(line, "\r\n"...)
 	c.queue(line)
-	c.signal()
+	c.flush()
 }
 
 // SendLameDuckInfo sends the asynchronous INFO with "ldm":true, only to a
@@ -214,7 +228,7 @@ func (c *Conn) SendLameDuckInfo() {
 // lets the close end without a reset (see [Conn.endRead]), until the
 // writer's final flush ends the read.
 func (c *Conn) readLoop() {
-	defer c.goroutineDone()
+	defer c.readerDone()
 	h := (*protoHandler)(c)
 	buf := make([]byte, startReadBuf)
 	short := 0
@@ -295,21 +309,21 @@ func (c *Conn) addReadCounts() {
 	}
 }
 
-// flushPending wakes the writers of every connection this read batch queued
-// output to.
+// flushPending has the output this read batch queued written (see
+// [Conn.flush]), for every connection it queued to.
 func (c *Conn) flushPending() {
 	for d := range c.pcd {
-		d.signal()
 		delete(c.pcd, d)
+		d.flush()
 	}
 	if c.fwd != nil && len(c.fwd.wakers.w) > 0 {
 		c.fwd.wakers.wakeAll()
 	}
 }
 
-// goroutineDone is called by the reader and the writer as they return; the
-// last one closes the socket (if nothing closed it before) and moves the
-// machine to Closed.
+// goroutineDone is called by the reader and the writer role as they end;
+// the last one closes the socket (if nothing closed it before) and moves
+// the machine to Closed.
 func (c *Conn) goroutineDone() {
 	if c.live.Add(-1) == 0 {
 		c.nc.Close()

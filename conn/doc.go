@@ -8,7 +8,8 @@
 //
 // # Goroutines and who owns what
 //
-// Each connection runs two goroutines, started by [Conn.Run]:
+// Each connection runs its reader goroutine ([Conn.Run]) and, only when it
+// needs one, a writer goroutine:
 //
 //   - The reader reads the socket, parses, and acts on each operation: it
 //     subscribes, and a PUB is delivered by the reader itself straight into
@@ -16,13 +17,24 @@
 //     parser, the set of connections its current read queued output to
 //     (pcd), its stall budget (stalled), its per-read counters and its
 //     random source (rnd); it writes c.opts, which others read under c.mu.
-//   - The writer waits on c.wake (a sync.Cond on c.mu), takes the whole
-//     queued chunk list and writes it with one writev, within
+//   - Output is written by whoever queued it (writer.go): at the end of a
+//     read, the reader writes what it queued to each connection (its own
+//     PONG included) inline, with one non-blocking writev, when it is
+//     small and nobody else is writing it; so does the ping timer.
+//   - The writer goroutine is started when that is not enough: a socket
+//     that did not take everything, a backlog, TLS, or a final flush with
+//     output left. It waits on c.wake (a sync.Cond on c.mu), takes the
+//     whole queued chunk list and writes it with one writev, within
 //     write_deadline. Once the connection is closing it does the final
 //     flush (unless a skip-flush reason was recorded) and ends the read.
+//     A connection closing without one ends its writer role at once when
+//     nothing is left to write.
+//   - One writer at a time: whoever writes holds c.out.writing, and looks
+//     at the queue again when done.
 //
-// Whichever of the two returns last closes the socket and fires done, so
-// neither ever waits for the other to let go of the socket.
+// Whichever of the reader and the writer role ends last closes the socket
+// and fires done, so neither ever waits for the other to let go of the
+// socket.
 //
 // # The cluster and other producers
 //
@@ -65,10 +77,10 @@
 //   - deliver never holds two connections' locks: a publisher takes only
 //     the subscriber's c.mu, never its own at the same time, so no lock
 //     order exists to get wrong.
-//   - Wake-ups are batched: a reader remembers every connection it queued
-//     output to during one read and signals each writer once at the end of
-//     the read (flushPending), except when a subscriber already has
-//     flushNowBytes queued, which is signalled at once.
+//   - Writes are batched: a reader remembers every connection it queued
+//     output to during one read and flushes each once at the end of the
+//     read (flushPending), except when a subscriber already has
+//     flushNowBytes queued, whose writer goroutine is woken at once.
 //   - Fast-producer stall, as nats-server's: over three quarters of
 //     max_pending a subscriber puts up a stall gate; a publisher delivering
 //     to it waits on the gate up to 2 ms (5 ms once at max_pending), and at

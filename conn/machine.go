@@ -19,8 +19,9 @@ const (
 	// a PONG is looked for) and no new output is queued; pending output is
 	// flushed (or skipped) and the socket closed. Next: Closed.
 	Closing
-	// Closed: both of the connection's goroutines have returned, its
-	// subscriptions are released and its final counters are kept. Final.
+	// Closed: the connection's reader has returned and its writer role has
+	// ended (see writer.go), its subscriptions are released and its final
+	// counters are kept. Final.
 	Closed
 )
 
@@ -43,8 +44,8 @@ type Event int
 const (
 	// EventClose starts closing: Open → Closing.
 	EventClose Event = iota
-	// EventDone finishes closing once the reader and writer have returned:
-	// Closing → Closed.
+	// EventDone finishes closing once the reader has returned and the
+	// writer role has ended: Closing → Closed.
 	EventDone
 )
 
@@ -77,19 +78,19 @@ var Machine = (&machine.Spec{
 	StateDocs: map[string]string{
 		Open.String():    "Reading, parsing and delivering. INFO was sent; the server PINGs every ping_interval.",
 		Closing.String(): "A close reason is recorded. No input is processed and no output is queued; pending output is being flushed (or skipped) before the socket closes. After the final flush of a shutdown, with a PING sent within the last eight round trips (at least 0.5 s, at most write_deadline) unanswered, the write side is closed and the client's PONG awaited that long, so that the close does not reset the connection.",
-		Closed.String():  "Reader and writer have returned, subscriptions are released; the reason, the close time and the final counters are kept for monitoring.",
+		Closed.String():  "The reader has returned and the writer role has ended, subscriptions are released; the reason, the close time and the final counters are kept for monitoring.",
 	},
 	EventDocs: map[string]string{
 		EventClose.String(): "Sent by whoever first decides to close: the reader (client closed, read error, protocol error), the writer (write error, write deadline), a publisher (slow consumer by max_pending), the ping timer (stale connection) or the server (shutdown, lame duck, max_connections). Later calls only add a skip-flush reason.",
-		EventDone.String():  "Sent by the last of the connection's two goroutines (reader, writer) to return.",
+		EventDone.String():  "Sent by the last of the reader and the writer role to end: the writer goroutine as it returns, or, for a connection that never needed one, whoever ended the role at close.",
 	},
 	Senders: map[string]string{
 		EventClose.String(): "reader, writer, publisher, ping timer or server",
-		EventDone.String():  "the last of reader and writer to return",
+		EventDone.String():  "the last of reader and writer role to end",
 	},
 	CallbackDocs: map[string]string{
 		"leave_" + Open.String():    "Stops the ping timer.",
-		"enter_" + Closing.String(): "Decides flush-or-skip from the recorded reasons: a skip-flush reason closes the socket at once; any other wakes the writer, which flushes pending output within the write deadline and then closes the socket.",
+		"enter_" + Closing.String(): "Decides flush-or-skip from the recorded reasons: a skip-flush reason closes the socket at once; any other has the writer goroutine (started now if the connection had none) flush pending output within the write deadline and then close the socket. With nothing left to write and no writer goroutine, the read is ended at once.",
 		"enter_" + Closed.String():  "Releases the subscriptions, adds the final counters to the server totals, stamps the close time and hands the connection to the server for its closed-connections ring.",
 	},
 }).MustValidate()
@@ -100,11 +101,17 @@ var table = Machine.Compile().MustMatch(stateNames, eventNames)
 
 // callbacks[state][event] lists the functions run after the transition, in
 // looplab/fsm's order, resolved once from the declaration's callback keys.
-var callbacks = compileCallbacks(map[string]func(*Conn){
-	"leave_" + Open.String():    (*Conn).leaveOpen,
-	"enter_" + Closing.String(): (*Conn).enterClosing,
-	"enter_" + Closed.String():  (*Conn).enterClosed,
-})
+// It is set in init: the callbacks lead back to fire (a closing connection
+// ends its writer role, which may fire done), which reads it.
+var callbacks [][][]func(*Conn)
+
+func init() {
+	callbacks = compileCallbacks(map[string]func(*Conn){
+		"leave_" + Open.String():    (*Conn).leaveOpen,
+		"enter_" + Closing.String(): (*Conn).enterClosing,
+		"enter_" + Closed.String():  (*Conn).enterClosed,
+	})
+}
 
 func compileCallbacks(fns map[string]func(*Conn)) [][][]func(*Conn) {
 	keys := make([]string, 0, len(fns))

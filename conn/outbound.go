@@ -27,6 +27,11 @@ type outbound struct {
 	// max_pending, as nats-server's; the writer opens it (closes the channel)
 	// after each write, and it is nil while no gate is up.
 	stall chan struct{}
+	// writing is set while a writer (the writer goroutine, or a producer
+	// writing inline) has taken the queued list and is writing it; see
+	// writer.go. spare is an emptied chunk list kept for the next take.
+	writing bool
+	spare   [][]byte
 }
 
 // Chunk sizes: a small chunk for the first bytes queued on a quiet
@@ -135,10 +140,22 @@ func (o *outbound) openGate() {
 	}
 }
 
-// signal wakes the writer if it is waiting; it never blocks. Whoever
-// changed what the writer waits on (queued output, the state) did so under
-// c.mu, so a writer that is not waiting sees the change when it next looks.
-func (c *Conn) signal() { c.wake.Signal() }
+// signal has the writer goroutine write what is queued, starting it if
+// the connection has none yet (see [Conn.kickLocked]), for output that
+// should not be written inline: a backlog, or a receiver a producer is
+// waiting on. Once the writer runs, it only wakes it, without the lock:
+// whoever changed what the writer waits on (queued output, the state) did
+// so under c.mu, so a writer that is not waiting sees the change when it
+// next looks.
+func (c *Conn) signal() {
+	if c.writerUp.Load() {
+		c.wake.Signal()
+		return
+	}
+	c.mu.Lock()
+	c.kickLocked()
+	c.mu.Unlock()
+}
 
 // queue appends protocol bytes (INFO, PONG, +OK, -ERR) to the outbound
 // buffer. It drops them once the connection has left Open. Like a message,
@@ -172,25 +189,22 @@ func (c *Conn) overPending() bool {
 	return mp > 0 && c.out.pending() > mp
 }
 
-// writeLoop is the connection's writer: it writes what is queued whenever it
-// is woken and, once the connection is Closing, does the final flush (unless
-// a skip-flush reason was recorded), ends the reader's read and returns; the
-// socket is closed by whichever of the two returns last.
+// writeLoop is the connection's writer goroutine, started when inline
+// writes are not enough (see writer.go): it writes what is queued whenever
+// it is woken and, once the connection is Closing, does the final flush
+// (unless a skip-flush reason was recorded), ends the reader's read and
+// returns; the socket is closed by whichever of the two returns last.
 func (c *Conn) writeLoop() {
 	defer c.goroutineDone()
-	var (
-		spare   [][]byte    // an empty chunk list to swap in, kept while small
-		iovBase net.Buffers // writev's working copy of the chunk list
-	)
+	var iovBase net.Buffers // writev's working copy of the chunk list
 	c.mu.Lock()
+	c.setWriterRunningLocked()
 	for {
-		for c.out.pb == 0 && c.State() == Open {
+		for c.out.writing || (c.out.pb == 0 && c.State() == Open) {
 			c.wake.Wait()
 		}
-		q, n := c.out.q, c.out.pb
-		c.out.q, c.out.pb = spare, 0
-		spare = nil
-		c.out.inflight = n
+		q, n := c.out.takeAll()
+		c.out.writing = true
 		closing := c.State() != Open
 		c.mu.Unlock()
 
@@ -211,12 +225,13 @@ func (c *Conn) writeLoop() {
 		if cap(iovBase) > maxKeptList {
 			iovBase = nil
 		}
-		if cap(q) <= maxKeptList {
-			spare = q[:0]
-		}
 
 		c.mu.Lock()
+		if cap(q) <= maxKeptList && c.out.spare == nil {
+			c.out.spare = q[:0]
+		}
 		c.out.inflight = 0
+		c.out.writing = false
 		c.out.openGate()
 		if err == nil && !closing {
 			continue // with mu held

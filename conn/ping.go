@@ -86,7 +86,7 @@ func (c *Conn) pingTimerFired() {
 		c.closeOverPending()
 		return
 	}
-	c.signal()
+	c.flush()
 }
 
 // ponged runs on the reader for every PONG: the outstanding PINGs are

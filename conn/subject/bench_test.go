@@ -181,3 +181,50 @@ func BenchmarkInsertSpace(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMatchReplySubjects is the request/reply pattern: each reply is
+// published once, to a new subject (_INBOX.<id>.<n>) that the requester's
+// wildcard subscription (_INBOX.<id>.*) matches, while a request subject
+// stays hot. "one-wildcard": nothing else matches the replies; "catch-all":
+// a ">" queue group (as in benchIndex) matches them too.
+func BenchmarkMatchReplySubjects(b *testing.B) {
+	for _, tc := range []struct {
+		name     string
+		catchAll bool
+	}{{"one-wildcard", false}, {"catch-all", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			ix := NewIndex[int]()
+			for i := range 1000 {
+				if err := ix.Insert(fmt.Sprintf("svc.%d.req", i), "", i); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if tc.catchAll {
+				if err := ix.Insert(">", "audit", -100); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for r := range 10 {
+				if err := ix.Insert(fmt.Sprintf("_INBOX.requester%02dAbCdEfGhIjKlMn.*", r), "", -1-r); err != nil {
+					b.Fatal(err)
+				}
+			}
+			// More distinct replies than the cache holds many times over:
+			// by the time one comes round again it is long forgotten.
+			replies := make([]string, 1<<16)
+			for i := range replies {
+				replies[i] = fmt.Sprintf("_INBOX.requester%02dAbCdEfGhIjKlMn.%d", i%10, i)
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				s := replies[i%len(replies)]
+				if r := ix.Match(s); len(r.Plain) != 1 {
+					b.Fatalf("%s: %d matches", s, len(r.Plain))
+				}
+				ix.Match("svc.42.req") // a request subject
+				i++
+			}
+		})
+	}
+}

@@ -37,6 +37,14 @@
 // lock is held for work that grows with the subscriptions of one subject,
 // and no result is built under a lock.
 //
+// A subject is cached only when it misses a second time while its first
+// miss is remembered (once.go): a subject published once, as every reply of
+// request/reply is, takes no entry and evicts none. Its answer is built
+// from the snapshots of the nodes its walk reached, like a cached one's;
+// when that is a single node (a requester's _INBOX.<id>.* subscription),
+// the result kept for the node's present snapshot is returned, so a reply
+// allocates nothing.
+//
 // # Invariants
 //
 //  1. The index is a set: a triple is stored at most once. Inserting it again
@@ -51,7 +59,8 @@
 //     node's subject prefix matches. So an entry's nodes are always a
 //     superset of the nodes the subject's walk reaches now (the extra ones
 //     were pruned, and are empty for good). A Remove clears, under the write
-//     lock, every entry whose subject its subject matches: no entry holds a
+//     lock, every entry whose subject its subject matches, and the result
+//     kept for the node it removed from: no entry or kept result holds a
 //     result or snapshot with a removed item.
 //  5. A node's snapshot is replaced, under the write lock, before the Insert
 //     or Remove that changes the node returns, and the index's change

@@ -54,6 +54,15 @@ func checkMatch(t *testing.T, ix *Index[string], subject string, want view) {
 	}
 }
 
+// warm has each subject cached: a subject is cached when it misses a
+// second time (see once.go).
+func warm(ix *Index[string], subjects ...string) {
+	for _, s := range subjects {
+		ix.Match(s)
+		ix.Match(s)
+	}
+}
+
 // items is shorthand for a sorted list of items.
 func items(s ...string) []string {
 	if len(s) == 0 {

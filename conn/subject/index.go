@@ -34,6 +34,12 @@ type Index[T comparable] struct {
 	gen   atomic.Uint64
 	empty *Result[T] // the one result returned for "no match"
 	cache cache[T]
+	// seen and single serve the subjects published once, such as replies
+	// (see once.go): a subject is cached only when it misses a second time
+	// while seen still remembers it, and the result of a subject that
+	// reaches a single node comes from single instead of a new one.
+	seen   [seenSize]atomic.Uint32
+	single [singleSize]atomic.Pointer[nodeResult[T]]
 }
 
 // NewIndex returns an empty index.
@@ -116,11 +122,13 @@ func (ix *Index[T]) Remove(subject, queue string, item T) error {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if !ix.root.remove(subject, queue, item) {
+	n := ix.root.remove(subject, queue, item)
+	if n == nil {
 		return fmt.Errorf("remove %q queue %q: %w", subject, queue, ErrNotFound)
 	}
 	ix.count.Add(-1)
 	ix.cache.invalidate(subject)
+	ix.forgetSingle(n)
 	ix.gen.Add(1)
 	return nil
 }
@@ -137,8 +145,9 @@ func (ix *Index[T]) Match(subject string) *Result[T] {
 	return ix.matchAndCache(h, subject)
 }
 
-// matchAndCache finds the nodes subject, whose hash is h, reaches, caches
-// them, and returns their result.
+// matchAndCache finds the nodes subject, whose hash is h, reaches and
+// returns their result; it caches them if the subject missed recently
+// already (see [Index.seenBefore]).
 func (ix *Index[T]) matchAndCache(h uint64, subject string) *Result[T] {
 	var buf [32]string
 	toks, ok := tokenize(subject, buf[:0])
@@ -148,6 +157,10 @@ func (ix *Index[T]) matchAndCache(h uint64, subject string) *Result[T] {
 	var nbuf [8]*node[T]
 	ix.mu.RLock()
 	nodes := ix.root.collect(toks, nbuf[:0])
+	if !ix.seenBefore(h) {
+		ix.mu.RUnlock()
+		return ix.resultOnce(nodes)
+	}
 	e := ix.cache.put(h, subject, slices.Clone(nodes))
 	ix.mu.RUnlock()
 	return ix.resultOf(e)

@@ -110,51 +110,69 @@ func TestResultIsBuiltWithoutTheLock(t *testing.T) {
 }
 
 // A removed subscription's item is not kept reachable by the index: not
-// by a cached result, a snapshot or a node's lists (an item is typically a
-// connection's subscription, which reaches the whole connection).
+// by a cached result, a kept single-node result, a snapshot or a node's
+// lists (an item is typically a connection's subscription, which reaches
+// the whole connection).
 func TestRemovedItemIsNotRetained(t *testing.T) {
-	for _, queue := range []string{"", "q"} {
-		t.Run("queue="+queue, func(t *testing.T) {
-			// Items of 64 bytes: smaller ones may share a block with
-			// others (Go's tiny allocator) and so stay reachable anyway.
-			type item = *[64]byte
-			ix := NewIndex[item]()
-			keep := make([]item, 40) // enough to make the lists more than one leaf
-			for i := range keep {
-				keep[i] = new([64]byte)
-				if err := ix.Insert("a.b", queue, keep[i]); err != nil {
-					t.Fatal(err)
+	for _, tc := range []struct {
+		name     string
+		subjects []string // the removed item's subscriptions
+		others   []string // keep[0]'s, beside "a.b"
+		match    []string // matched once before the removal ("a.b" always)
+		cached   bool     // "a.b" cached, else matched once
+	}{
+		{name: "cached, three nodes", subjects: []string{"a.b", "a.*", ">"}, cached: true},
+		{name: "matched once, three nodes", subjects: []string{"a.b", "a.*", ">"}},
+		{name: "matched once, one node", subjects: []string{"a.b"}},
+		// "x" and "x.*" are made for the removed item and then lead to
+		// other subscriptions, so they stay after its removal.
+		{name: "nodes that stay", subjects: []string{"a.b", "a.*", ">", "x", "x.*"}, others: []string{"x.y", "x.*.z"}, match: []string{"x"}, cached: true},
+	} {
+		for _, queue := range []string{"", "q"} {
+			t.Run(tc.name+"/queue="+queue, func(t *testing.T) {
+				// Items of 64 bytes: smaller ones may share a block with
+				// others (Go's tiny allocator) and so stay reachable anyway.
+				type item = *[64]byte
+				ix := NewIndex[item]()
+				keep := make([]item, 40) // enough to make the lists more than one leaf
+				for i := range keep {
+					keep[i] = new([64]byte)
+					if err := ix.Insert("a.b", queue, keep[i]); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			gone := new([64]byte)
-			w := weak.Make(gone)
-			// "x" and "x.*" are made for gone and then lead to other
-			// subscriptions, so they stay after its removal.
-			subjects := []string{"a.b", "a.*", ">", "x", "x.*"}
-			for _, s := range subjects {
-				if err := ix.Insert(s, queue, gone); err != nil {
-					t.Fatal(err)
+				gone := new([64]byte)
+				w := weak.Make(gone)
+				for _, s := range tc.subjects {
+					if err := ix.Insert(s, queue, gone); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			for _, s := range []string{"x.y", "x.*.z"} {
-				if err := ix.Insert(s, queue, keep[0]); err != nil {
-					t.Fatal(err)
+				for _, s := range tc.others {
+					if err := ix.Insert(s, queue, keep[0]); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			ix.Match("a.b")
-			ix.Match("x")
-			for _, s := range subjects {
-				if err := ix.Remove(s, queue, gone); err != nil {
-					t.Fatal(err)
+				ix.Match("a.b")
+				if tc.cached {
+					ix.Match("a.b")
 				}
-			}
-			gone = nil // and no Match of "a.b" since: its entry is as the removal left it
-			runtime.GC()
-			if w.Value() != nil {
-				t.Errorf("a removed item is still reachable")
-			}
-			runtime.KeepAlive(keep)
-			runtime.KeepAlive(ix)
-		})
+				for _, s := range tc.match {
+					ix.Match(s)
+				}
+				for _, s := range tc.subjects {
+					if err := ix.Remove(s, queue, gone); err != nil {
+						t.Fatal(err)
+					}
+				}
+				gone = nil // and no Match of "a.b" since: the index is as the removal left it
+				runtime.GC()
+				if w.Value() != nil {
+					t.Errorf("a removed item is still reachable")
+				}
+				runtime.KeepAlive(keep)
+				runtime.KeepAlive(ix)
+			})
+		}
 	}
 }

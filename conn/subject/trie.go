@@ -374,32 +374,33 @@ type step[T comparable] struct {
 }
 
 // remove deletes (subject, queue, item) from under l, pruning what is left
-// empty, and reports whether it was present. subject must be valid.
-func (l *level[T]) remove(subject, queue string, item T) bool {
+// empty, and returns the node it was removed from, or nil if it was not
+// present. subject must be valid.
+func (l *level[T]) remove(subject, queue string, item T) *node[T] {
 	var buf [32]step[T]
 	path := buf[:0]
 	for {
 		tok, after, more := strings.Cut(subject, ".")
 		n := l.child(tok)
 		if n == nil {
-			return false
+			return nil
 		}
 		path = append(path, step[T]{from: l, tok: tok, to: n})
 		if !more {
 			break
 		}
 		if n.next == nil {
-			return false
+			return nil
 		}
 		l, subject = n.next, after
 	}
 	n := path[len(path)-1].to
 	if queue == "" {
 		if !n.plain.remove(item) {
-			return false
+			return nil
 		}
 	} else if !n.removeQueued(queue, item) {
-		return false
+		return nil
 	}
 	// Readers holding this node (cached entries) see the removal even if
 	// the node is pruned below.
@@ -414,7 +415,7 @@ func (l *level[T]) remove(subject, queue string, item T) bool {
 		}
 		s.from.drop(s.tok)
 	}
-	return true
+	return n
 }
 
 // collect appends to out every node under l at which a subscription
