@@ -111,3 +111,57 @@ func TestCloseWaitsForThePong(t *testing.T) {
 	assert.Equal(t, c.Reason(), ServerShutdown)
 	assert.Assert(t, c.Snapshot().RTT > 0, "the PONG was not taken as the answer")
 }
+
+// TestPongDue: after a shutdown's final flush, the close waits for the
+// client's PONG only when a reset could throw something away: output was
+// queued after the first unanswered PING, which went out within the wait.
+func TestPongDue(t *testing.T) {
+	msg := []byte("MSG x 1 2\r\nhi\r\n")
+	for _, tc := range []struct {
+		name   string
+		steps  string // p: a PING of ours, m: a message, o: the client's PONG
+		reason ClosedState
+		later  time.Duration // the close this long after the steps
+		want   bool
+	}{
+		{name: "no PING", steps: "mm", reason: ServerShutdown},
+		{name: "only the PING", steps: "mp", reason: ServerShutdown},
+		{name: "PINGs and nothing else", steps: "mpp", reason: ServerShutdown},
+		{name: "a message after the PING", steps: "pm", reason: ServerShutdown, want: true},
+		{name: "a message between PINGs", steps: "pmp", reason: ServerShutdown, want: true},
+		{name: "answered", steps: "pmo", reason: ServerShutdown},
+		{name: "answered, then a PING", steps: "pmop", reason: ServerShutdown},
+		{name: "ignored for longer than the wait", steps: "pm", reason: ServerShutdown, later: time.Second},
+		{name: "not a shutdown", steps: "pm", reason: ClientClosed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := net.Pipe()
+			t.Cleanup(func() { a.Close(); b.Close() })
+			cfg := &Config{MaxControlLine: 4096, MaxPayload: 1 << 20, MaxPending: 1 << 20, WriteDeadline: 10 * time.Second, PingInterval: time.Hour, PingMax: 5}
+			c := New(1, a, cfg, &Shared{Index: subject.NewIndex[*Subscription](), Stats: &Stats{}})
+			t.Cleanup(func() {
+				c.mu.Lock()
+				defer c.mu.Unlock()
+				if c.pingTmr != nil {
+					c.pingTmr.Stop()
+				}
+			})
+			for _, s := range tc.steps {
+				switch s {
+				case 'p':
+					c.pingTimerFired()
+				case 'm':
+					c.queue(msg)
+				case 'o':
+					c.ponged()
+				}
+			}
+			c.recordReason(tc.reason)
+			c.mu.Lock()
+			wait, due := c.pongDueLocked(time.Now().Add(tc.later))
+			c.mu.Unlock()
+			assert.Equal(t, due, tc.want)
+			assert.Equal(t, wait, minPongWait)
+		})
+	}
+}

@@ -52,10 +52,14 @@ type Conn struct {
 	pingTmr   *time.Timer
 	pingEvery time.Duration // the interval pingTmr was set for
 	pingsOut  int
-	rttStart  int64         // unix nanoseconds of the unanswered PING that measures the RTT; 0: none
-	lastPing  int64         // unix nanoseconds of the last PING sent; 0: none yet
-	flushed   bool          // the final flush is done (see endRead)
-	rtt       time.Duration // 0 until estimated at CONNECT, then measured
+	rttStart  int64 // unix nanoseconds of the unanswered PING that measures the RTT; 0: none
+	lastPing  int64 // unix nanoseconds of the last PING sent; 0: none yet
+	// pingMark is out.added just after the first unanswered PING (and any
+	// PINGs queued right behind it): while nothing else has been queued,
+	// the client has nothing left to read once it answers (see endRead).
+	pingMark int64
+	flushed  bool          // the final flush is done (see endRead)
+	rtt      time.Duration // 0 until estimated at CONNECT, then measured
 
 	// wake tells the writer, waiting on it with mu, that output is queued
 	// or the state changed, and a closing reader that an inline write is

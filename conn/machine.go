@@ -77,7 +77,7 @@ var Machine = (&machine.Spec{
 	}},
 	StateDocs: map[string]string{
 		Open.String():    "Reading, parsing and delivering. INFO was sent; the server PINGs every ping_interval.",
-		Closing.String(): "A close reason is recorded. No input is processed and no output is queued; pending output is being flushed (or skipped) before the socket closes. After the final flush of a shutdown, with a PING sent within the last eight round trips (at least 0.5 s, at most write_deadline) unanswered, the write side is closed and the client's PONG awaited that long, so that the close does not reset the connection.",
+		Closing.String(): "A close reason is recorded. No input is processed and no output is queued; pending output is being flushed (or skipped) before the socket closes. After the final flush of a shutdown, with a PING sent within the last eight round trips (at least 0.5 s, at most write_deadline) unanswered and output queued after it, the write side is closed and the client's PONG awaited that long, so that the close does not reset the connection and throw away what the client has not read.",
 		Closed.String():  "The reader has returned and the writer role has ended, subscriptions are released; the reason, the close time and the final counters are kept for monitoring.",
 	},
 	EventDocs: map[string]string{

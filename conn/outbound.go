@@ -21,6 +21,7 @@ import (
 type outbound struct {
 	q        [][]byte // queued chunks, oldest first; each from a chunk pool
 	pb       int64    // bytes in q
+	added    int64    // bytes ever queued (see Conn.pingMark)
 	inflight int64    // bytes the writer has taken and not yet finished writing
 	// stall is the gate fast producers wait on (briefly, see
 	// [Conn.stallWait]) while pending output is over three quarters of
@@ -78,6 +79,7 @@ func putChunk(b []byte) {
 // append queues b: it fills the last chunk, then takes new ones.
 func (o *outbound) append(b []byte) {
 	o.pb += int64(len(b))
+	o.added += int64(len(b))
 	if n := len(o.q); n > 0 {
 		last := o.q[n-1]
 		k := copy(last[len(last):cap(last)], b)
@@ -278,28 +280,36 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 // endRead ends the reader's read once the final flush is done. A shutdown
 // or lame-duck close (ServerShutdown) promises the client everything that
-// was queued for it; with a PING of ours unanswered then (the first one
-// follows CONNECT within seconds, and may be in the final flush) the client
-// is about to send its PONG, and a socket closed before that arrives
-// answers it with a reset, which throws away whatever the client has not
-// read yet: the end of the flush. So then the write side is closed first
-// (the client reads everything, then a clean EOF) and the reader reads on
-// until the PONG (see [closingHandler]), the client's close, or
-// [pongWait]. Otherwise, or on a socket without a write side of its own,
-// the read ends at once.
+// was queued for it. A client answers our PING once it has read it, and a
+// PONG that reaches a socket already closed is answered with a reset,
+// which throws away whatever the client has not read yet. That loses
+// something only when output followed the (first unanswered) PING: the
+// end of the flush, or messages sent before it. Then, with the PING sent
+// within [pongWait], the write side is closed first (the client reads
+// everything, then a clean EOF) and the reader reads on until the PONG
+// (see [closingHandler]), the client's close, or pongWait. Otherwise (no
+// PING unanswered, nothing after it, a client that has ignored it for
+// longer, or a socket without a write side of its own) the read ends at
+// once: an idle client that never answers PINGs holds no shutdown up.
 func (c *Conn) endRead() {
 	c.mu.Lock()
 	c.flushed = true
-	wait := pongWait(c.rtt, c.lim().WriteDeadline)
-	// A PING sent longer ago than the wait is not coming back: the client
-	// read it and did not answer, or does not read.
-	answerDue := c.pingsOut > 0 && c.Reason() == ServerShutdown && time.Since(time.Unix(0, c.lastPing)) < wait
+	wait, answerDue := c.pongDueLocked(time.Now())
 	c.mu.Unlock()
 	if cw, ok := c.rw.(interface{ CloseWrite() error }); ok && answerDue && cw.CloseWrite() == nil {
 		c.nc.SetReadDeadline(time.Now().Add(wait))
 		return
 	}
 	c.nc.SetReadDeadline(aLongTimeAgo)
+}
+
+// pongDueLocked says whether the closing connection is to wait for the
+// client's PONG (see [Conn.endRead]) at now, and for how long.
+func (c *Conn) pongDueLocked(now time.Time) (time.Duration, bool) {
+	wait := pongWait(c.rtt, c.lim().WriteDeadline)
+	due := c.pingsOut > 0 && c.Reason() == ServerShutdown &&
+		c.out.added != c.pingMark && now.Sub(time.Unix(0, c.lastPing)) < wait
+	return wait, due
 }
 
 // write writes the chunks within the write deadline, with one writev on a

@@ -73,12 +73,16 @@ func (c *Conn) pingTimerFired() {
 		c.Close(StaleConnection)
 		return
 	}
+	onlyPings := c.pingsOut == 0 || c.out.added == c.pingMark
 	c.pingsOut++
 	c.lastPing = now.UnixNano()
 	if c.rttStart == 0 {
 		c.rttStart = c.lastPing
 	}
 	c.out.append(pingProto)
+	if onlyPings {
+		c.pingMark = c.out.added
+	}
 	over := c.overPending()
 	c.pingTmr = time.AfterFunc(interval, c.pingTimerFired)
 	c.mu.Unlock()
