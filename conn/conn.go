@@ -237,6 +237,20 @@ func (c *Conn) readLoop() {
 	buf := make([]byte, startReadBuf)
 	short := 0
 	for {
+		if room := c.parser.BodyRoom(); room != nil && c.State() == Open {
+			// A large message body: read it straight into the parser's
+			// body buffer rather than copying it out of buf.
+			n, err := c.rw.Read(room)
+			c.parser.BodyRead(n)
+			if n > 0 {
+				c.lastIn.Store(time.Now().UnixNano())
+			}
+			if err != nil {
+				c.readFailed(err)
+				return
+			}
+			continue
+		}
 		n, err := c.rw.Read(buf)
 		if c.State() != Open {
 			if n > 0 && c.parser.Parse(buf[:n], (*closingHandler)(c)) != nil {
@@ -263,13 +277,7 @@ func (c *Conn) readLoop() {
 			}
 		}
 		if err != nil {
-			if c.State() == Open {
-				if errors.Is(err, io.EOF) {
-					c.Close(ClientClosed)
-				} else {
-					c.Close(ReadError)
-				}
-			}
+			c.readFailed(err)
 			return
 		}
 		// Grow the buffer for busy connections, shrink it back when idle, so an
@@ -286,6 +294,19 @@ func (c *Conn) readLoop() {
 		default:
 			short = 0
 		}
+	}
+}
+
+// readFailed closes an open connection whose read failed: the client's
+// close (EOF) or a read error.
+func (c *Conn) readFailed(err error) {
+	if c.State() != Open {
+		return
+	}
+	if errors.Is(err, io.EOF) {
+		c.Close(ClientClosed)
+	} else {
+		c.Close(ReadError)
 	}
 }
 

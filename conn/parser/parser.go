@@ -6,7 +6,8 @@ import (
 )
 
 // keepBodyMax is the largest body buffer a Parser keeps for reuse after a
-// body that straddled reads; larger ones are dropped once delivered.
+// body that straddled reads; larger ones come from shared pools and go
+// back to them once delivered (see body.go).
 const keepBodyMax = 64 << 10
 
 // bodyUpfront is the most a Parser allocates for a straddling body before
@@ -356,6 +357,7 @@ func (p *Parser) deliverHeld(h Handler) error {
 	if !p.pa.discard {
 		err = h.OnPub(p.pa.subject.in(p.line), reply(p.pa, p.line), p.pa.hdr, p.body[:len(p.body):len(p.body)])
 	}
+	releaseBody(p.body)
 	p.held, p.line, p.body, p.pa = false, p.line[:0], nil, pubArgs{}
 	return err
 }
@@ -374,7 +376,7 @@ func (p *Parser) bodyBuf(size int) []byte {
 		return p.keep[:0]
 	}
 	if size > keepBodyMax {
-		return make([]byte, 0, min(size, bodyUpfront))
+		return pooledBody(size)
 	}
 	c := max(minBodyBuf, cap(p.keep))
 	for c < size {
@@ -390,6 +392,7 @@ func (p *Parser) growBody(n int) {
 	c := min(p.pa.size, max(2*cap(p.body), len(p.body)+n))
 	b := make([]byte, len(p.body), c)
 	copy(b, p.body)
+	releaseBody(p.body)
 	p.body = b
 }
 
