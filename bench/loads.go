@@ -137,6 +137,14 @@ type loadResult struct {
 // what it should: every message once per subscriber, or once in all for a
 // queue group.
 func (h *harness) runLoad(s *server, l load, subject string) (loadResult, error) {
+	return h.runLoadAcross(s, s, l, subject)
+}
+
+// runLoadAcross is runLoad with the publishers on pubSrv and the
+// subscribers on subSrv. When they are two servers of one cluster, the
+// publishing starts only once pubSrv has the subscribers' interest (see
+// routeReady), and the CPU figure is both servers' together.
+func (h *harness) runLoadAcross(pubSrv, subSrv *server, l load, subject string) (loadResult, error) {
 	goal := int64(l.delivered())
 	t := newTally(goal)
 	var subs []*lightSub
@@ -146,7 +154,7 @@ func (h *harness) runLoad(s *server, l load, subject string) (loadResult, error)
 		}
 	}()
 	for i := range l.subs {
-		sub, err := dialLightSub(s.addr(), 64<<10, t.add)
+		sub, err := dialLightSub(subSrv.addr(), 64<<10, t.add)
 		if err != nil {
 			return loadResult{}, fmt.Errorf("subscriber %d: %w", i, err)
 		}
@@ -159,6 +167,16 @@ func (h *harness) runLoad(s *server, l load, subject string) (loadResult, error)
 			return loadResult{}, fmt.Errorf("subscriber %d: %w", i, err)
 		}
 	}
+	servers := []*server{subSrv}
+	if pubSrv != subSrv {
+		// The subscribers' SUBs were answered, so subSrv has sent their
+		// interest down the route; a newer subscription's message
+		// crossing it means pubSrv has applied the older ones too.
+		if err := routeReady(pubSrv, subSrv, 20*time.Second); err != nil {
+			return loadResult{}, fmt.Errorf("interest across the route: %w", err)
+		}
+		servers = append(servers, pubSrv)
+	}
 	var pubs []*nats.Conn
 	defer func() {
 		for _, nc := range pubs {
@@ -166,7 +184,7 @@ func (h *harness) runLoad(s *server, l load, subject string) (loadResult, error)
 		}
 	}()
 	for i := range l.pubs {
-		nc, err := nats.Connect(s.url(), nats.NoReconnect(), nats.Name("bench-pub"), nats.FlusherTimeout(10*time.Second), nats.Timeout(10*time.Second))
+		nc, err := nats.Connect(pubSrv.url(), nats.NoReconnect(), nats.Name("bench-pub"), nats.FlusherTimeout(10*time.Second), nats.Timeout(10*time.Second))
 		if err != nil {
 			return loadResult{}, fmt.Errorf("publisher %d: %w", i, err)
 		}
@@ -175,8 +193,8 @@ func (h *harness) runLoad(s *server, l load, subject string) (loadResult, error)
 	payload := bytes.Repeat([]byte("x"), l.size)
 	share := l.msgs / l.pubs
 
-	stopProfile := h.profile(s, l.key)
-	cpu0, cerr := s.cpuTime()
+	stopProfile := h.profile(subSrv, l.key)
+	cpu0, cerr := serversCPU(servers)
 	start := time.Now()
 	errs := make(chan error, l.pubs)
 	var wg sync.WaitGroup
@@ -207,7 +225,7 @@ func (h *harness) runLoad(s *server, l load, subject string) (loadResult, error)
 			return loadResult{}, fmt.Errorf("subscriber %d after the run: %w", i, err)
 		}
 	}
-	cpu1, cerr2 := s.cpuTime()
+	cpu1, cerr2 := serversCPU(servers)
 	if n := t.n.Load(); n != goal {
 		return loadResult{}, fmt.Errorf("%d messages delivered, want %d", n, goal)
 	}
@@ -216,6 +234,19 @@ func (h *harness) runLoad(s *server, l load, subject string) (loadResult, error)
 		res.cpu = float64((cpu1 - cpu0).Nanoseconds()) / float64(goal)
 	}
 	return res, nil
+}
+
+// serversCPU is the CPU time of all the servers together.
+func serversCPU(servers []*server) (time.Duration, error) {
+	var sum time.Duration
+	for _, s := range servers {
+		d, err := s.cpuTime()
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
 }
 
 func loadsHow() string {

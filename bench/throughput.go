@@ -73,18 +73,8 @@ func (h *harness) throughput(k serverKind) error {
 // natsBench runs one tpRun and returns the subscriber's rate (pub/sub) or
 // the publisher's (publish only), in messages per second.
 func (h *harness) natsBench(s *server, r tpRun, subject string) (float64, error) {
-	return h.natsBenchAcross(s, s, r, subject)
-}
-
-// natsBenchAcross is natsBench with the publisher on pubSrv and the
-// subscriber on subSrv.
-func (h *harness) natsBenchAcross(pubSrv, subSrv *server, r tpRun, subject string) (float64, error) {
 	dir := h.cfg.workDir
 	common := func(cmd, csvPath string) []string {
-		s := pubSrv
-		if cmd == "sub" {
-			s = subSrv
-		}
 		args := append([]string{"--no-context", "-s", s.url()}, r.args...)
 		return append(args, "bench", cmd, subject,
 			"--msgs", strconv.Itoa(r.msgs), "--size", strconv.Itoa(r.size), "--no-progress", "--csv", csvPath)
