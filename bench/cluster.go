@@ -17,8 +17,8 @@ import (
 // use their defaults (a pool of 3, compression negotiated off between two
 // servers that only accept it).
 var crossLoads = []load{
-	{group: "crossroute", key: "cross_16b", pubs: 1, subs: 1, size: 16, msgs: 1_000_000},
-	{group: "crossroute", key: "cross_1k", pubs: 1, subs: 1, size: 1024, msgs: 300_000},
+	{group: "crossroute", key: "cross_16b", pubs: 1, subs: 1, size: 16, msgs: 3_000_000},
+	{group: "crossroute", key: "cross_1k", pubs: 1, subs: 1, size: 1024, msgs: 1_000_000},
 }
 
 // crossRoute runs every crossLoads row against a fresh two-node cluster.
