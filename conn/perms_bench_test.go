@@ -34,17 +34,7 @@ func BenchmarkOnPubPermissions(b *testing.B) {
 			writerDone := make(chan struct{})
 			sub.live.Store(1)
 			go func() { sub.writeLoop(); close(writerDone) }()
-			h := (*protoHandler)(pub)
-			subj, msg := []byte("bench.x"), []byte("0123456789abcdef")
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				h.OnPub(subj, nil, -1, msg)
-				if i++; i%1024 == 0 {
-					pub.flushPending()
-				}
-			}
-			pub.flushPending()
+			publishLoop(b, pub)
 			sub.Close(ServerShutdown)
 			<-writerDone
 		})
